@@ -47,6 +47,17 @@ class KeystoreTypeMismatchError(KeystoreError):
     pass
 
 
+class Outcome:
+    """What a module run did or would do. ``data`` is None when no file must be written."""
+
+    def __init__(self, changed, data, result, diff=None, warnings=()):
+        self.changed = changed
+        self.data = data
+        self.result = result
+        self.diff = diff
+        self.warnings = list(warnings)
+
+
 class PrivateKeyEntry:
     """A private key with its certificate chain (leaf first, DER).
 

@@ -1,0 +1,22 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""carbon.keystores.keystore on the controller: read, compute, write back when changed."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_entry
+from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction
+
+
+class ActionModule(RemoteFileAction):
+    argument_spec = argspecs.KEYSTORE
+    spec_rules = argspecs.KEYSTORE_RULES
+    file_arguments = True
+
+    def compute(self, current, args, task_vars):
+        remote = args['remote_src']
+        args = dict(args)
+        args['private_key'] = self.read_source(args.get('private_key'), remote, task_vars)
+        args['certificate'] = self.read_source(args.get('certificate'), remote, task_vars)
+        args['chain'] = [self.read_source(item, remote, task_vars) for item in args.get('chain') or []]
+        return keystore_entry.run(current, args, args['path'])

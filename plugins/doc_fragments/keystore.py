@@ -1,0 +1,47 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment:
+    """Options every module that opens a keystore shares."""
+
+    DOCUMENTATION = r'''
+options:
+  path:
+    description:
+      - Path of the keystore file on the managed host.
+    type: path
+    required: true
+  type:
+    description:
+      - Keystore type. An existing file's type is always read from its content, never from its name;
+        when I(type) is given and the file is of another type, the task fails instead of converting it.
+      - For a new file, C(pkcs12) when the name ends in C(.p12), C(.pfx) or C(.pkcs12), else C(jks).
+    type: str
+    choices: [jks, pkcs12]
+  password:
+    description:
+      - The store password.
+      - A wrong password fails the task and leaves the file as it was; the keystore is never rebuilt.
+    type: str
+    required: true
+notes:
+  - All parsing and cryptography runs on the Ansible controller (inside the execution environment under
+    Ansible Tower/AWX), which needs the Python packages C(cryptography) and C(pyjks). The managed host
+    only runs C(ansible.builtin.stat), C(ansible.builtin.slurp) and C(ansible.builtin.copy), so it needs
+    no JDK, keytool, openssl or third-party Python.
+  - JKS and PKCS12 keystores are read and written. JCEKS keystores can be read, not written. Bouncy Castle
+    BKS keystores are refused with a clear message.
+'''
+
+    FILES = r'''
+options:
+  backup:
+    description:
+      - Keep a timestamped copy of the file before it is changed.
+    type: bool
+    default: false
+notes:
+  - A new file is created with mode C(0600) unless I(mode) is set; an existing file keeps its owner, group
+    and mode unless they are set.
+'''

@@ -1,0 +1,268 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the ``keystore`` module does to one private-key entry, as a pure function:
+current file bytes and parameters in, new bytes (or none), result and diff out."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import (
+    dump_keystore, load_keystore, open_private_key,
+)
+from ansible_collections.carbon.keystores.plugins.module_utils.model import (
+    JKS, PKCS12, PRIVATE_KEY, Keystore, KeystoreError, Outcome, PrivateKeyEntry, WrongPasswordError,
+    normalize_alias,
+)
+
+REGENERATE_CHOICES = ('never', 'fail', 'when_different', 'always')
+DEFAULT_KEY_SIZE = {'rsa': 2048, 'ec': 256}
+
+
+class TaskError(KeystoreError):
+    """A request we refuse; the message says what to change."""
+
+
+def type_for_new_file(path, requested):
+    if requested:
+        return requested
+    return PKCS12 if str(path).lower().endswith(('.p12', '.pfx', '.pkcs12')) else JKS
+
+
+def open_store(data, params, name):
+    """(store or None, loaded_with_old_password)."""
+    if data is None:
+        return None, False
+    key_passwords = [p for p in (params.get('key_password'), params.get('old_key_password'),
+                                 params.get('old_password')) if p]
+    try:
+        return load_keystore(data, params['password'], name, params.get('type'), key_passwords), False
+    except WrongPasswordError:
+        if not params.get('old_password'):
+            raise
+    store = load_keystore(data, params['old_password'], name, params.get('type'), key_passwords)
+    return store, True
+
+
+def _order_chain(leaf_der, others):
+    """Leaf first, then each issuer; certificates that do not link are kept at the end."""
+    remaining = [certificates.load_certificate_der(der) for der in others]
+    chain = [certificates.load_certificate_der(leaf_der)]
+    while remaining:
+        current = chain[-1]
+        if current.issuer == current.subject:
+            break
+        issuer = next((cert for cert in remaining if cert.subject == current.issuer), None)
+        if issuer is None:
+            break
+        chain.append(issuer)
+        remaining.remove(issuer)
+    return [certificates.certificate_der(cert) for cert in chain + remaining]
+
+
+def _requested_material(params, name):
+    """(private key, chain DER) to import, or (None, None) when a key is to be generated."""
+    if not params.get('private_key'):
+        if params.get('certificate') or params.get('chain'):
+            raise TaskError('%s: certificate and chain need private_key as well (the key they belong to).' % name)
+        return None, None
+    key = certificates.load_pem_private_key(params['private_key'], params.get('private_key_passphrase'),
+                                            'private_key for %s' % name)
+    if not params.get('certificate'):
+        raise TaskError('%s: private_key needs certificate (its public certificate in PEM) as well.' % name)
+    leaf_and_more = certificates.load_pem_certificates(params['certificate'], 'certificate for %s' % name)
+    extra = []
+    for item in params.get('chain') or []:
+        extra.extend(certificates.load_pem_certificates(item, 'chain for %s' % name))
+    leaf = leaf_and_more[0]
+    leaf_cert = certificates.load_certificate_der(leaf)
+    if certificates.public_key_der(leaf_cert) != certificates.public_key_der(key):
+        raise TaskError('%s: the certificate (subject "%s") does not match private_key; give the certificate issued for this key.'
+                        % (name, certificates.format_name(leaf_cert.subject)))
+    return key, _order_chain(leaf, leaf_and_more[1:] + extra)
+
+
+def _differences(entry, params, key):
+    """What about an existing generated entry differs from the request (only options given)."""
+    cert = certificates.load_certificate_der(entry.certificate)
+    found = []
+    if params.get('subject'):
+        wanted = certificates.parse_subject(params['subject'])
+        if wanted != cert.subject:
+            found.append('subject is "%s", requested "%s"' % (certificates.format_name(cert.subject),
+                                                              certificates.format_name(wanted)))
+    have_type, have_size = certificates.key_type_and_size(key)
+    if params.get('key_type') and params['key_type'] != have_type:
+        found.append('key type is %s, requested %s' % (have_type, params['key_type']))
+    if params.get('key_size') and params['key_size'] != have_size:
+        found.append('key size is %s, requested %s' % (have_size, params['key_size']))
+    if params.get('subject_alt_names') is not None:
+        wanted = sorted(certificates.format_general_name(n)
+                        for n in certificates.parse_subject_alt_names(params['subject_alt_names']))
+        have = sorted(certificates.subject_alt_names(cert))
+        if wanted != have:
+            found.append('subject alternative names are [%s], requested [%s]' % (', '.join(have), ', '.join(wanted)))
+    if params.get('key_usage') is not None and sorted(params['key_usage']) != sorted(certificates.key_usage_names(cert)):
+        found.append('key usage is [%s], requested [%s]' % (', '.join(certificates.key_usage_names(cert)),
+                                                          ', '.join(params['key_usage'])))
+    if params.get('extended_key_usage') is not None and \
+            sorted(params['extended_key_usage']) != sorted(certificates.extended_key_usage_names(cert)):
+        found.append('extended key usage is [%s], requested [%s]' % (
+            ', '.join(certificates.extended_key_usage_names(cert)), ', '.join(params['extended_key_usage'])))
+    return found
+
+
+def _self_signed(key, params, template=None, now=None):
+    """A self-signed certificate DER. What the request leaves out comes from ``template``
+    (the certificate being renewed or replaced), else from WSO2-friendly defaults."""
+    if params.get('subject'):
+        subject = certificates.parse_subject(params['subject'])
+    elif template is not None:
+        subject = template.subject
+    else:
+        raise TaskError('subject is required to generate a key, for example "CN=is.example.org, OU=IAM, O=Example, L=Colombo, ST=Western, C=LK".')
+    sans = params.get('subject_alt_names')
+    if sans is None and template is not None:
+        sans = [name for name in certificates.subject_alt_names(template)]
+    key_usage = params.get('key_usage')
+    if key_usage is None:
+        key_usage = certificates.key_usage_names(template) if template is not None else certificates.DEFAULT_KEY_USAGE
+    eku = params.get('extended_key_usage')
+    if eku is None:
+        eku = certificates.extended_key_usage_names(template) if template is not None else certificates.DEFAULT_EXTENDED_KEY_USAGE
+    cert = certificates.build_self_signed(
+        key, subject, certificates.parse_subject_alt_names(sans),
+        valid_days=params.get('valid_days') or 3650, key_usage=key_usage, extended_key_usage=eku, now=now)
+    return certificates.certificate_der(cert)
+
+
+def _new_key(params):
+    key_type = params.get('key_type') or 'rsa'
+    return certificates.generate_private_key(key_type, params.get('key_size') or DEFAULT_KEY_SIZE[key_type])
+
+
+def run(data, params, name, now=None):
+    """Apply the ``keystore`` module's parameters to the keystore held in ``data`` (None: no file)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    alias = normalize_alias(params['alias'])
+    password = params['password']
+    key_password = params.get('key_password') or password
+    store, old_password_used = open_store(data, params, name)
+    store_type = store.store_type if store is not None else type_for_new_file(name, params.get('type'))
+    if store_type == PKCS12 and key_password != password:
+        raise TaskError('%s: a PKCS12 keystore protects its keys with the store password; set key_password equal to '
+                        'password (WSO2 needs them equal anyway).' % name)
+    before = inspection.diff_text(store, now)
+    changes = []
+    warnings = []
+    if old_password_used:
+        changes.append('changed the store password')
+
+    existing = store.get(alias) if store is not None else None
+    if existing is not None and existing.kind != PRIVATE_KEY:
+        raise TaskError('%s: alias %r is a %s entry, not a private key; choose another alias or remove that entry first.'
+                        % (name, alias, existing.kind.replace('_', ' ')))
+
+    if params['state'] == 'absent':
+        if existing is not None:
+            store.remove(alias)
+            changes.append('removed private key entry %r' % alias)
+    else:
+        if store is None:
+            store = Keystore(store_type)
+            changes.append('created %s keystore' % store_type.upper())
+        _ensure_present(store, existing, alias, params, key_password, name, now, changes, warnings)
+        if old_password_used and store_type == PKCS12:
+            for entry in store:
+                if entry.kind == PRIVATE_KEY and entry.pkcs8 is None:
+                    raise TaskError('%s: cannot change the store password: the key of entry %r does not open with the old '
+                                    'password, so it could not be re-protected.' % (name, entry.alias))
+                if entry.kind == PRIVATE_KEY:
+                    entry.key_password = password
+        wanted_encryption = params.get('pkcs12_encryption')
+        if store_type == PKCS12 and wanted_encryption and store.pkcs12_encryption != wanted_encryption:
+            changes.append('protected the PKCS12 file with %s encryption (was %s)'
+                           % (wanted_encryption, store.pkcs12_encryption or 'other'))
+            store.pkcs12_encryption = wanted_encryption
+
+    changed = bool(changes)
+    new_data = dump_keystore(store, password) if changed and store is not None else None
+    entry = store.get(alias) if store is not None else None
+    result = {'alias': alias, 'type': store_type, 'changes': changes, 'path': name}
+    if entry is not None:
+        described = inspection.describe_entry(entry, now)
+        for key in ('subject', 'issuer', 'serial', 'not_before', 'not_after', 'fingerprint_sha256',
+                    'key_type', 'key_size', 'subject_alt_names', 'chain_length'):
+            result[key] = described.get(key)
+    diff = {'before': before, 'after': inspection.diff_text(store, now),
+            'before_header': '%s (entries)' % name, 'after_header': '%s (entries)' % name}
+    return Outcome(changed, new_data, result, diff, warnings)
+
+
+def _ensure_present(store, existing, alias, params, key_password, name, now, changes, warnings):
+    key, chain = _requested_material(params, name)
+    policy = params.get('regenerate') or 'fail'
+    if existing is None:
+        if key is None:
+            key = _new_key(params)
+            chain = [_self_signed(key, params, now=now)]
+            changes.append('generated a new %s %s key with a self-signed certificate for %r'
+                           % (_describe_key(key) + (alias,)))
+        else:
+            changes.append('imported the private key and a chain of %d certificates as %r' % (len(chain), alias))
+        store.put(PrivateKeyEntry(alias, chain, pkcs8=certificates.private_key_to_pkcs8(key), key_password=key_password))
+        return
+
+    open_private_key(existing, key_password, name)
+    current_key = certificates.load_pkcs8(existing.pkcs8)
+    if key is not None:
+        differences = []
+        if certificates.public_key_der(current_key) != certificates.public_key_der(key):
+            differences.append('the private key differs')
+        if existing.chain != chain:
+            differences.append('the certificate chain differs')
+    else:
+        differences = _differences(existing, params, current_key)
+    if policy == 'always' or differences:
+        reason = '; '.join(differences) or 'regenerate is always'
+        if policy == 'never':
+            warnings.append('%s: entry %r differs from the request (%s); kept as it is because regenerate is never.'
+                            % (name, alias, reason))
+        elif policy == 'fail':
+            raise TaskError('%s: entry %r exists and differs from the request: %s. Nothing was changed; set regenerate to '
+                            'when_different to replace its key, or adjust the request.' % (name, alias, reason))
+        else:
+            if key is None:
+                key = _new_key(params)
+                chain = [_self_signed(key, params, certificates.load_certificate_der(existing.certificate), now)]
+            existing.pkcs8 = certificates.private_key_to_pkcs8(key)
+            existing.chain = chain
+            existing.key_password = key_password
+            existing.sealed = None
+            changes.append('replaced the key of %r: %s' % (alias, reason))
+            return
+    _renew_if_expiring(existing, current_key, params, alias, name, now, changes)
+    if existing.key_password != key_password:
+        existing.key_password = key_password
+        changes.append('changed the key password of %r' % alias)
+
+
+def _renew_if_expiring(entry, key, params, alias, name, now, changes):
+    days = params.get('renew_before_days')
+    if days is None:
+        return
+    cert = certificates.load_certificate_der(entry.certificate)
+    left = (certificates.not_after(cert) - now).days
+    if left >= days:
+        return
+    if cert.issuer != cert.subject:
+        raise TaskError('%s: the certificate of %r expires in %d days but is CA-signed; renew it through a CSR and the '
+                        'CA, not renew_before_days.' % (name, alias, left))
+    entry.chain = [_self_signed(key, params, cert, now)]
+    changes.append('renewed the self-signed certificate of %r (it expired in %d days), keeping its key' % (alias, left))
+
+
+def _describe_key(key):
+    key_type, key_size = certificates.key_type_and_size(key)
+    return key_type.upper(), ('P-%d' % key_size if key_type == 'ec' else '%d-bit' % key_size)

@@ -1,0 +1,301 @@
+#!/usr/bin/python
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: keystore
+short_description: One private-key entry of a JKS or PKCS12 keystore, generated or imported
+version_added: 0.1.0
+description:
+  - Ensures one private-key entry (a key and its certificate chain) in a JKS or PKCS12 keystore, as WSO2
+    products use for their primary, internal and TLS keystores.
+  - Generates a key (RSA 2048/3072/4096 or EC P-256/P-384) with a self-signed SHA-256 certificate, or imports
+    a PEM private key with its certificate and chain, the C(openssl pkcs12 -export) case of WSO2's
+    documentation. Every other entry of the file is kept as it was.
+  - Idempotent by meaning, never by bytes (a keystore's salts differ on every save). An existing entry that
+    differs from the request is never replaced silently; see I(regenerate).
+  - Changes the store password or the key password, given the old one.
+author:
+  - carbon.keystores contributors
+extends_documentation_fragment:
+  - carbon.keystores.keystore
+  - carbon.keystores.keystore.FILES
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Computes the change (generating the key in memory) and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the entries before and after (alias, kind, subject, SHA-256 fingerprint, expiry); never a password or key material.
+  safe_file_operations:
+    support: full
+    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
+  idempotent:
+    support: partial
+    details: Idempotent except with I(regenerate=always).
+options:
+  key_password:
+    description:
+      - Password of the entry's private key. Defaults to I(password).
+      - WSO2 needs it equal to I(password) for TLS keystores and for every API Manager keystore.
+      - A PKCS12 keystore protects keys with the store password, so it must equal I(password) there.
+    type: str
+  old_password:
+    description:
+      - The current store password, when I(password) is a new one. Used only if I(password) does not open the file.
+    type: str
+  old_key_password:
+    description:
+      - The current key password of the entry, when I(key_password) is a new one (JKS).
+    type: str
+  alias:
+    description:
+      - Alias of the private-key entry. Java keeps aliases in lower case, so does this module.
+    type: str
+    required: true
+  state:
+    description:
+      - C(present) ensures the entry; C(absent) removes it (other entries stay).
+    type: str
+    choices: [present, absent]
+    default: present
+  subject:
+    description:
+      - Subject of a generated self-signed certificate, as WSO2's dname string
+        (C(CN=is.example.org, OU=IAM, O=Example, L=Colombo, S=Western, C=LK); C(S) and C(ST) are both accepted
+        and the order is kept as keytool shows it) or as a dictionary (C(CN), C(OU), C(O), C(L), C(ST), C(C)).
+      - Required to generate a key. Compared with an existing entry only when given.
+    type: raw
+  subject_alt_names:
+    description:
+      - Subject alternative names of a generated certificate, such as C(DNS:is.example.org) or C(IP:10.0.0.5).
+      - Compared with an existing entry only when given.
+    type: list
+    elements: str
+  key_type:
+    description:
+      - Type of a generated key. C(rsa) when not given. Compared with an existing entry only when given.
+    type: str
+    choices: [rsa, ec]
+  key_size:
+    description:
+      - Size of a generated key; 2048, 3072 or 4096 for RSA (2048 when not given), 256 or 384 for EC
+        (P-256 when not given). Compared with an existing entry only when given.
+    type: int
+    choices: [2048, 3072, 4096, 256, 384]
+  valid_days:
+    description:
+      - Validity of a generated or renewed self-signed certificate, in days.
+    type: int
+    default: 3650
+  key_usage:
+    description:
+      - Key usage of a generated certificate. When not given, C(digitalSignature), C(keyEncipherment) and
+        C(dataEncipherment); WSO2 needs Data Encipherment on the primary keystore's certificate.
+    type: list
+    elements: str
+    choices: [digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly, decipherOnly]
+  extended_key_usage:
+    description:
+      - Extended key usage of a generated certificate. When not given, C(serverAuth) and C(clientAuth).
+    type: list
+    elements: str
+    choices: [serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning]
+  regenerate:
+    description:
+      - What to do when the entry exists and differs from the request (another subject, key size, SANs, or
+        another imported key or chain).
+      - C(fail) stops with the list of differences and changes nothing.
+      - C(never) keeps the entry and warns.
+      - C(when_different) replaces the key (generating a new one or importing the given one).
+      - C(always) replaces the key on every run (not idempotent).
+      - Replacing the key of WSO2's internal keystore makes already encrypted data unreadable.
+    type: str
+    choices: [never, fail, when_different, always]
+    default: fail
+  renew_before_days:
+    description:
+      - Renew a self-signed certificate that expires within this many days, keeping its key (so data
+        encrypted with it stays readable). A CA-signed certificate that expires fails the task instead.
+    type: int
+  private_key:
+    description:
+      - A private key to import, in PEM (PKCS#8, PKCS#1 or SEC1, encrypted or not), given inline or as the
+        path of a file on the controller (on the managed host with I(remote_src=true)).
+    type: str
+  private_key_passphrase:
+    description:
+      - Passphrase of an encrypted I(private_key).
+    type: str
+  certificate:
+    description:
+      - The certificate of I(private_key) in PEM, inline or as a path; it may be followed by its chain.
+    type: str
+  chain:
+    description:
+      - Intermediate and root certificates in PEM, inline or as paths (bundles allowed). Ordered leaf to root
+        on import whatever the order given.
+    type: list
+    elements: str
+  remote_src:
+    description:
+      - Read the paths in I(private_key), I(certificate) and I(chain) on the managed host instead of the controller.
+    type: bool
+    default: false
+  pkcs12_encryption:
+    description:
+      - Protection of a PKCS12 file. C(modern) is what keytool writes since Java 8u301, 11.0.12 and 17 (AES-256,
+        PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC). C(legacy) is readable by Java 8 builds before 8u301 (Triple DES,
+        HMAC-SHA1 MAC).
+      - When not given, an existing file keeps its protection and a new one is C(modern). When given and the
+        file uses the other one, the file is rewritten.
+    type: str
+    choices: [modern, legacy]
+seealso:
+  - module: carbon.keystores.keystore_info
+  - name: WSO2 - Creating new keystores
+    description: The keytool and openssl procedures this module replaces.
+    link: https://apim.docs.wso2.com/en/latest/install-and-setup/setup/security/configuring-keystores/keystore-basics/creating-new-keystores/
+'''
+
+EXAMPLES = r'''
+- name: A new primary keystore for Identity Server, like keytool -genkey in WSO2's docs
+  carbon.keystores.keystore:
+    path: /opt/wso2is/repository/resources/security/newkeystore.jks
+    password: "{{ vault_keystore_password }}"
+    alias: newcert
+    subject: "CN=is.example.org, OU=Home, O=Home, L=SL, S=WS, C=LK"
+    subject_alt_names:
+      - DNS:is.example.org
+      - DNS:localhost
+    key_size: 2048
+
+- name: Import a CA-signed key pair, like openssl pkcs12 -export, into a PKCS12 keystore
+  carbon.keystores.keystore:
+    path: /opt/wso2am/repository/resources/security/tls.p12
+    password: "{{ vault_keystore_password }}"
+    alias: apim
+    private_key: files/apim.key
+    certificate: files/apim.crt
+    chain:
+      - files/intermediate-and-root.pem
+
+- name: Renew the internal keystore's self-signed certificate a month before expiry, keeping its key
+  carbon.keystores.keystore:
+    path: /opt/wso2mi/repository/resources/security/internal.jks
+    password: "{{ vault_keystore_password }}"
+    alias: internal
+    renew_before_days: 30
+
+- name: Change the store and key password of a JKS keystore
+  carbon.keystores.keystore:
+    path: /opt/wso2ei/repository/resources/security/wso2carbon.jks
+    old_password: wso2carbon
+    password: "{{ vault_keystore_password }}"
+    old_key_password: wso2carbon
+    alias: wso2carbon
+'''
+
+RETURN = r'''
+alias:
+  description: The entry's alias, in lower case.
+  returned: always
+  type: str
+  sample: wso2carbon
+type:
+  description: The keystore type.
+  returned: always
+  type: str
+  sample: jks
+path:
+  description: The keystore file.
+  returned: always
+  type: str
+  sample: /opt/wso2is/repository/resources/security/wso2carbon.jks
+changes:
+  description: What changed and why, one sentence each; empty when nothing changed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["created JKS keystore", "generated a new RSA 2048-bit key with a self-signed certificate for 'wso2carbon'"]
+subject:
+  description: Subject of the entry's certificate, as keytool prints it.
+  returned: when the entry exists after the task
+  type: str
+  sample: CN=is.example.org, OU=Home, O=Home, L=SL, ST=WS, C=LK
+issuer:
+  description: Issuer of the entry's certificate.
+  returned: when the entry exists after the task
+  type: str
+  sample: CN=is.example.org, OU=Home, O=Home, L=SL, ST=WS, C=LK
+serial:
+  description: Serial number of the certificate, in hexadecimal.
+  returned: when the entry exists after the task
+  type: str
+  sample: 5b1c0e7d2a
+not_before:
+  description: Start of the certificate's validity (ISO 8601, UTC).
+  returned: when the entry exists after the task
+  type: str
+  sample: "2026-11-22T00:00:00Z"
+not_after:
+  description: End of the certificate's validity (ISO 8601, UTC).
+  returned: when the entry exists after the task
+  type: str
+  sample: "2036-11-20T00:00:00Z"
+fingerprint_sha256:
+  description: SHA-256 fingerprint of the certificate, as keytool prints it.
+  returned: when the entry exists after the task
+  type: str
+  sample: "3A:9F:...:0C"
+key_type:
+  description: Key algorithm (rsa, ec, ...).
+  returned: when the entry exists after the task
+  type: str
+  sample: rsa
+key_size:
+  description: Key size in bits (curve size for EC).
+  returned: when the entry exists after the task
+  type: int
+  sample: 2048
+subject_alt_names:
+  description: Subject alternative names of the certificate.
+  returned: when the entry exists after the task
+  type: list
+  elements: str
+  sample: ["DNS:is.example.org", "IP:10.0.0.5"]
+chain_length:
+  description: Number of certificates in the entry's chain, leaf included.
+  returned: when the entry exists after the task
+  type: int
+  sample: 1
+backup_file:
+  description: The backup copy, when I(backup=true) and the file changed.
+  returned: changed and backup requested
+  type: str
+  sample: /opt/wso2is/repository/resources/security/wso2carbon.jks.12345.2026-11-22@00:00:00~
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_entry
+from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_source, run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=argspecs.KEYSTORE, supports_check_mode=True, add_file_common_args=True,
+                           **argspecs.KEYSTORE_RULES)
+
+    def compute(current):
+        params = dict(module.params)
+        params['private_key'] = read_source(params.get('private_key'))
+        params['certificate'] = read_source(params.get('certificate'))
+        params['chain'] = [read_source(item) for item in params.get('chain') or []]
+        return keystore_entry.run(current, params, params['path'])
+
+    run_module(module, compute)
+
+
+if __name__ == '__main__':
+    main()
