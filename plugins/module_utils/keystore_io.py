@@ -122,7 +122,7 @@ def open_private_key(entry, key_password, name):
         try:
             item.decrypt(key_password or '')
         except (pyjks.util.DecryptionFailureException, ValueError):
-            raise WrongKeyPasswordError('%s: the key password of entry %r is wrong.' % (name, entry.alias))
+            raise WrongKeyPasswordError('Cannot open keystore %s: the key password of entry %r is wrong.' % (name, entry.alias))
         entry.pkcs8 = item.pkey_pkcs8
         entry.key_password = key_password
         return entry
@@ -130,11 +130,11 @@ def open_private_key(entry, key_password, name):
         key, worked = pkcs12._open_key(pkcs12._Bag('shrouded_key', entry.sealed, None, None, False, b''),
                                        key_password or '', ())
         if key is None:
-            raise WrongKeyPasswordError('%s: the key password of entry %r is wrong.' % (name, entry.alias))
+            raise WrongKeyPasswordError('Cannot open keystore %s: the key password of entry %r is wrong.' % (name, entry.alias))
         entry.pkcs8 = key
         entry.key_password = worked
         return entry
-    raise WrongKeyPasswordError('%s: entry %r cannot be opened.' % (name, entry.alias))
+    raise WrongKeyPasswordError('Cannot open keystore %s: entry %r cannot be opened.' % (name, entry.alias))
 
 
 def dump_keystore(store, password, store_type=None, pkcs12_encryption=None):

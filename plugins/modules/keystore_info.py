@@ -7,10 +7,10 @@ module: keystore_info
 short_description: Describe every entry of a JKS, PKCS12 or JCEKS keystore, with findings
 version_added: 0.1.0
 description:
-  - Reads a keystore of any supported type (detected from its content) and describes every entry: alias, kind,
-    subject, issuer, serial, validity and days left, SHA-256 and SHA-1 fingerprints, key type and size, signature
-    algorithm, key usage, extended key usage, subject alternative names and, for private keys, the chain.
-  - Adds findings an operator should act on: expired certificates, certificates expiring within
+  - Reads a keystore of any supported type (detected from its content) and describes every entry with its alias,
+    kind, subject, issuer, serial, validity and days left, SHA-256 and SHA-1 fingerprints, key type and size,
+    signature algorithm, key usage, extended key usage, subject alternative names and, for private keys, the chain.
+  - Adds findings an operator should act on, namely expired certificates, certificates expiring within
     I(expiry_warning_days), RSA keys under 2048 bits, SHA-1 or MD5 signatures, a key password that differs from
     the store password, and a key entry without the Data Encipherment key usage WSO2 needs on the primary keystore.
 author:

@@ -1,0 +1,135 @@
+"""Shared test helpers: run real playbooks from the checkout, ask keytool and the JDK."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / '.venv' / 'bin'
+VENV_PYTHON = str(VENV_BIN / 'python')
+JAVA_DIR = Path(__file__).resolve().parent / 'java'
+FIXTURES = ROOT.parent / 'shared' / 'fixtures' / 'wso2'
+CACERTS_CANDIDATES = ('/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/etc/ssl/certs/java/cacerts')
+
+
+def sha256_file(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def jdk_tool(name):
+    """keytool/java/javac of JDK 17 where present, else the one on PATH."""
+    preferred = Path('/usr/lib/jvm/java-17-openjdk-amd64/bin') / name
+    return str(preferred) if preferred.exists() else name
+
+
+def keytool(*args, check=True):
+    result = subprocess.run([jdk_tool('keytool'), *map(str, args)], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError('keytool %s failed:\n%s%s' % (' '.join(map(str, args)), result.stdout, result.stderr))
+    return result
+
+
+def keytool_entries(path, storepass):
+    """Parse `keytool -list -v` into one dict per entry."""
+    out = keytool('-list', '-v', '-keystore', path, '-storepass', storepass).stdout
+    entries = []
+    for block in re.split(r'\n(?=Alias name: )', out):
+        match = re.search(r'^Alias name: (.+)$', block, re.M)
+        if not match:
+            continue
+        entry = {'alias': match.group(1).strip(), 'block': block}
+        kind = re.search(r'^Entry type: (\S+)', block, re.M)
+        entry['type'] = kind.group(1) if kind else None
+        owner = re.search(r'^Owner: (.+)$', block, re.M)
+        entry['owner'] = owner.group(1).strip() if owner else None
+        fingerprint = re.search(r'SHA256: ([0-9A-F:]+)', block)
+        entry['sha256'] = fingerprint.group(1) if fingerprint else None
+        chain = re.search(r'^Certificate chain length: (\d+)', block, re.M)
+        entry['chain_length'] = int(chain.group(1)) if chain else None
+        key = re.search(r'Subject Public Key Algorithm: (\S+) (\w+)', block)
+        entry['public_key'] = (key.group(1), key.group(2)) if key else None
+        entries.append(entry)
+    return entries
+
+
+def java_keycheck(path, store_type, storepass, alias, keypass):
+    """Run tests/java/KeyCheck.java: the JDK loads the store and opens the key with keypass."""
+    return subprocess.run([jdk_tool('java'), str(JAVA_DIR / 'KeyCheck.java'), str(path), store_type, storepass,
+                           alias, keypass], capture_output=True, text=True)
+
+
+def cacerts_path():
+    for candidate in CACERTS_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    raise AssertionError('no JDK cacerts found in %s' % (CACERTS_CANDIDATES,))
+
+
+class PlaybookRun:
+    def __init__(self, rc, output, results):
+        self.rc = rc
+        self.output = output
+        self.results = results
+
+    def __getitem__(self, name):
+        if name not in self.results:
+            raise AssertionError('no result for %r; ansible-playbook said:\n%s' % (name, self.output[-3000:]))
+        return self.results[name]
+
+
+def run_playbook(tmp_path, tasks, *, check=False, diff=False, verbosity=0, python=VENV_PYTHON,
+                 hosts='localhost', inventory=None, env=None, cwd=ROOT, playbook_bin=None, extra_args=()):
+    """Run ``tasks`` (a list of dicts; each is registered under its 'name') on localhost.
+
+    Every task result is saved, failed or not, and returned by name: tests assert on real
+    module results, not on Ansible's screen output."""
+    tmp_path = Path(tmp_path)
+    results_file = tmp_path / ('results-%d.json' % len(list(tmp_path.glob('results-*.json'))))
+    play_tasks = []
+    names = []
+    for task in tasks:
+        task = dict(task)
+        name = task['name']
+        names.append(name)
+        task.setdefault('register', name)
+        task.setdefault('ignore_errors', True)
+        play_tasks.append(task)
+    dump = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names)
+    play_tasks.append({'name': 'save results', 'ansible.builtin.copy': {'content': dump, 'dest': str(results_file)},
+                       'check_mode': False, 'diff': False, 'delegate_to': 'localhost', 'run_once': True,
+                       'vars': {'ansible_python_interpreter': VENV_PYTHON}})
+    playbook = tmp_path / ('playbook-%d.yml' % len(list(tmp_path.glob('playbook-*.yml'))))
+    playbook.write_text(yaml.safe_dump([{'hosts': hosts, 'gather_facts': False, 'tasks': play_tasks}], sort_keys=False))
+    if inventory is None:
+        inventory = tmp_path / 'inventory.ini'
+        inventory.write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n' % python)
+    command = [playbook_bin or str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(playbook)]
+    if check:
+        command.append('--check')
+    if diff:
+        command.append('--diff')
+    if verbosity:
+        command.append('-' + 'v' * verbosity)
+    command.extend(extra_args)
+    environment = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', PYTHONDONTWRITEBYTECODE='1')
+    environment.update(env or {})
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=str(cwd), env=environment)
+    output = proc.stdout + proc.stderr
+    results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    return PlaybookRun(proc.returncode, output, results)
+
+
+def pretty(value):
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+if __name__ == '__main__':  # pragma: no cover
+    sys.exit('helpers only')
