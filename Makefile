@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/carbon/keystores
 SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
+SANITY_TOOLS := $(VENV)/sanity-tools
+ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
 
 .PHONY: venv test unit integration sanity demo build clean
 
@@ -27,13 +29,27 @@ unit: venv
 integration: venv
 	$(BIN)/python -m pytest tests/integration
 
+# ansible-test runs from its own venv with its pinned sanity requirements (they differ from ours).
+$(SANITY_TOOLS)/.installed: requirements-dev.txt
+	test -x $(SANITY_TOOLS)/bin/python || $(PYTHON) -m venv $(SANITY_TOOLS)
+	$(SANITY_TOOLS)/bin/python -m pip install --quiet "$$(grep '^ansible-core' requirements-dev.txt)"
+	cat $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements/sanity.*.txt \
+	  | grep -v '^#' | sort -u > $(SANITY_TOOLS)/sanity-requirements.txt
+	$(SANITY_TOOLS)/bin/python -m pip install --quiet -r $(SANITY_TOOLS)/sanity-requirements.txt
+	touch $@
+
 # ansible-test wants the collection under ansible_collections/<ns>/<name>: test a copy of
-# the files git knows about (tracked or not ignored).
-sanity: venv
+# the files git knows about (tracked or not ignored). Each sanity test's own virtualenv is
+# bootstrapped with tests/sanity/get_pip_offline.py instead of a download (see that file).
+sanity: venv $(SANITY_TOOLS)/.installed
 	rm -rf $(VENV)/sanity && mkdir -p $(SANITY_ROOT)
 	git ls-files --cached --others --exclude-standard -z | xargs -0 cp --parents -t $(SANITY_ROOT)
+	mkdir -p $(HOME)/.ansible/test/cache
+	for version in $$(grep -ho "pip='[0-9.]*'" $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py \
+	    | grep -o "[0-9.]*[0-9]"); do \
+	  cp tests/sanity/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$(echo $$version | tr . _).py; done
 	cd $(SANITY_ROOT) && git init -q . && git add -A && \
-	  $(abspath $(BIN))/ansible-test sanity --venv --python 3.11 --color no
+	  $(abspath $(SANITY_TOOLS))/bin/ansible-test sanity --venv --python 3.11 --color no
 
 demo: venv
 	$(BIN)/python tests/demo/run_demo.py

@@ -31,7 +31,7 @@ def jdk_tool(name):
 
 
 def keytool(*args, check=True):
-    result = subprocess.run([jdk_tool('keytool'), *map(str, args)], capture_output=True, text=True)
+    result = subprocess.run([jdk_tool('keytool'), *map(str, args)], capture_output=True, text=True, check=False)
     if check and result.returncode != 0:
         raise AssertionError('keytool %s failed:\n%s%s' % (' '.join(map(str, args)), result.stdout, result.stderr))
     return result
@@ -63,7 +63,7 @@ def keytool_entries(path, storepass):
 def java_keycheck(path, store_type, storepass, alias, keypass):
     """Run tests/java/KeyCheck.java: the JDK loads the store and opens the key with keypass."""
     return subprocess.run([jdk_tool('java'), str(JAVA_DIR / 'KeyCheck.java'), str(path), store_type, storepass,
-                           alias, keypass], capture_output=True, text=True)
+                           alias, keypass], capture_output=True, text=True, check=False)
 
 
 def cacerts_path():
@@ -121,7 +121,7 @@ def run_playbook(tmp_path, tasks, *, check=False, diff=False, verbosity=0, pytho
     command.extend(extra_args)
     environment = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', PYTHONDONTWRITEBYTECODE='1')
     environment.update(env or {})
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=str(cwd), env=environment)
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=str(cwd), env=environment, check=False)
     output = proc.stdout + proc.stderr
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     return PlaybookRun(proc.returncode, output, results)

@@ -103,13 +103,12 @@ def _differences(entry, params, key):
         have = sorted(certificates.subject_alt_names(cert))
         if wanted != have:
             found.append('subject alternative names are [%s], requested [%s]' % (', '.join(have), ', '.join(wanted)))
-    if params.get('key_usage') is not None and sorted(params['key_usage']) != sorted(certificates.key_usage_names(cert)):
-        found.append('key usage is [%s], requested [%s]' % (', '.join(certificates.key_usage_names(cert)),
-                                                          ', '.join(params['key_usage'])))
-    if params.get('extended_key_usage') is not None and \
-            sorted(params['extended_key_usage']) != sorted(certificates.extended_key_usage_names(cert)):
-        found.append('extended key usage is [%s], requested [%s]' % (
-            ', '.join(certificates.extended_key_usage_names(cert)), ', '.join(params['extended_key_usage'])))
+    for option, label, current in (('key_usage', 'key usage', certificates.key_usage_names(cert)),
+                                   ('extended_key_usage', 'extended key usage',
+                                    certificates.extended_key_usage_names(cert))):
+        wanted = params.get(option)
+        if wanted is not None and sorted(wanted) != sorted(current):
+            found.append('%s is [%s], requested [%s]' % (label, ', '.join(current), ', '.join(wanted)))
     return found
 
 
@@ -124,7 +123,7 @@ def _self_signed(key, params, template=None, now=None):
         raise TaskError('subject is required to generate a key, for example "CN=is.example.org, OU=IAM, O=Example, L=Colombo, ST=Western, C=LK".')
     sans = params.get('subject_alt_names')
     if sans is None and template is not None:
-        sans = [name for name in certificates.subject_alt_names(template)]
+        sans = certificates.subject_alt_names(template)
     key_usage = params.get('key_usage')
     if key_usage is None:
         key_usage = certificates.key_usage_names(template) if template is not None else certificates.DEFAULT_KEY_USAGE

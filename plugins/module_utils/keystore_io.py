@@ -56,9 +56,11 @@ def load_keystore(data, password, name, expected_type=None, key_passwords=()):
     if found is None:
         raise CorruptKeystoreError('Cannot open keystore %s: it is not a JKS or PKCS12 keystore (its content is not recognised).' % name)
     if found == 'pem':
-        raise UnsupportedKeystoreError('Cannot open keystore %s: it holds PEM text, not a keystore; import PEM files with the certificate and private_key options instead.' % name)
+        raise UnsupportedKeystoreError('Cannot open keystore %s: it holds PEM text, not a keystore; import PEM files '
+                                       'with the certificate and private_key options instead.' % name)
     if found == 'bks':
-        raise UnsupportedKeystoreError('Cannot open keystore %s: it looks like a Bouncy Castle BKS keystore, which is not supported; convert it to PKCS12 with keytool -importkeystore.' % name)
+        raise UnsupportedKeystoreError('Cannot open keystore %s: it looks like a Bouncy Castle BKS keystore, which is '
+                                       'not supported; convert it to PKCS12 with keytool -importkeystore.' % name)
     if expected_type and found != expected_type:
         raise KeystoreTypeMismatchError('Cannot open keystore %s: it is a %s keystore, not %s as type says; set type to %s or leave type out.'
                                         % (name, TYPE_LABELS[found], TYPE_LABELS[expected_type], found))

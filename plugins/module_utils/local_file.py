@@ -91,8 +91,8 @@ def run_module(module, compute, writes=True):
     ``compute(current_bytes)`` returns an Outcome like the action plugins get."""
     missing = missing_dependencies()
     if missing:
-        module.fail_json(msg=missing + ' on the host that runs the module, or let the collection\'s action '
-                             'plugin run it on the controller.')
+        module.fail_json(msg=missing + ' on the host that runs the module, or let the collection\'s action plugin '
+                         'run it on the controller.')
     path = module.params['path']
     try:
         with (locked(path) if writes and not module.check_mode else contextlib.nullcontext()):

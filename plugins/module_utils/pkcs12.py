@@ -114,7 +114,7 @@ def pkcs12_kdf(hash_name, password, salt, purpose, iterations, length):
     output = b''
     while len(output) < length:
         a = hashlib.new(hash_name, diversifier + bytes(block)).digest()
-        for _ in range(iterations - 1):
+        for _round in range(iterations - 1):
             a = hashlib.new(hash_name, a).digest()
         output += a
         if len(output) >= length:

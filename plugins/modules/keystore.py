@@ -16,7 +16,7 @@ description:
     differs from the request is never replaced silently; see I(regenerate).
   - Changes the store password or the key password, given the old one.
 author:
-  - carbon.keystores contributors
+  - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore
   - carbon.keystores.keystore.FILES
@@ -33,7 +33,8 @@ attributes:
     description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
   idempotent:
     support: partial
-    details: Idempotent except with I(regenerate=always).
+    description: A second run with the same options reports no change.
+    details: Not with I(regenerate=always), which replaces the key on every run.
 options:
   key_password:
     description:

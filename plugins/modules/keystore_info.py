@@ -14,7 +14,7 @@ description:
     I(expiry_warning_days), RSA keys under 2048 bits, SHA-1 or MD5 signatures, a key password that differs from
     the store password, and a key entry without the Data Encipherment key usage WSO2 needs on the primary keystore.
 author:
-  - carbon.keystores contributors
+  - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore
 attributes:

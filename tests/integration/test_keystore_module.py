@@ -26,6 +26,10 @@ def _ks(name, path, **options):
     return {'name': name, 'carbon.keystores.keystore': args}
 
 
+def _merged(base, **changes):
+    return {**base, **changes}
+
+
 def _info(name, path, password=STOREPASS, **options):
     return {'name': name, 'carbon.keystores.keystore_info': dict(path=str(path), password=password, **options)}
 
@@ -201,8 +205,8 @@ def test_import_pem_key_certificate_and_chain(tmp_path):
     run = run_playbook(tmp_path, [
         _ks('import', path, **imported),
         _ks('again', path, **imported),
-        _ks('mismatch', path, **dict(imported, certificate=str(tmp_path / 'other.crt'))),
-        _ks('wrong_passphrase', tmp_path / 'never.p12', **dict(imported, private_key_passphrase='nope')),
+        _ks('mismatch', path, **_merged(imported, certificate=str(tmp_path / 'other.crt'))),
+        _ks('wrong_passphrase', tmp_path / 'never.p12', **_merged(imported, private_key_passphrase='nope')),
     ])
     assert run['import']['changed'] and run['import']['chain_length'] == 2, pretty(run['import'])
     assert run['again']['changed'] is False
@@ -221,14 +225,14 @@ def test_regenerate_policy_renewal_and_password_change(tmp_path):
     base = dict(subject='CN=primary', key_size=2048)
     run = run_playbook(tmp_path, [
         _ks('create', path, **base),
-        _ks('other_subject', path, **dict(base, subject='CN=changed')),
-        _ks('never', path, **dict(base, subject='CN=changed', regenerate='never')),
+        _ks('other_subject', path, **_merged(base, subject='CN=changed')),
+        _ks('never', path, **_merged(base, subject='CN=changed', regenerate='never')),
         _info('after_refusals', path),
-        _ks('replace', path, **dict(base, subject='CN=changed', regenerate='when_different')),
-        _ks('renew', path, **dict(base, subject='CN=changed', renew_before_days=4000)),
-        _ks('new_password', path, **dict(base, subject='CN=changed', password='New-Pass-2026', old_password=STOREPASS)),
-        _ks('new_password_again', path, **dict(base, subject='CN=changed', password='New-Pass-2026',
-                                               old_password=STOREPASS)),
+        _ks('replace', path, **_merged(base, subject='CN=changed', regenerate='when_different')),
+        _ks('renew', path, **_merged(base, subject='CN=changed', renew_before_days=4000)),
+        _ks('new_password', path, **_merged(base, subject='CN=changed', password='New-Pass-2026', old_password=STOREPASS)),
+        _ks('new_password_again', path,
+            **_merged(base, subject='CN=changed', password='New-Pass-2026', old_password=STOREPASS)),
     ])
     created = run['create']['fingerprint_sha256']
     assert run['other_subject']['failed'] and 'differs from the request' in run['other_subject']['msg']
@@ -249,10 +253,10 @@ def test_bare_virtualenv_on_the_managed_host_is_enough(tmp_path):
     bare = tmp_path / 'bare'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(bare)], check=True)
     python = str(bare / 'bin' / 'python')
-    probe = subprocess.run([python, '-c', 'import cryptography'], capture_output=True)
+    probe = subprocess.run([python, '-c', 'import cryptography'], capture_output=True, check=False)
     assert probe.returncode != 0, 'the bare virtualenv unexpectedly has cryptography'
     for package in ('jks', 'tomlkit'):
-        assert subprocess.run([python, '-c', 'import ' + package], capture_output=True).returncode != 0
+        assert subprocess.run([python, '-c', 'import ' + package], capture_output=True, check=False).returncode != 0
     path = tmp_path / 'bare.p12'
     run = run_playbook(tmp_path, [_ks('create', path, subject='CN=bare'), _info('info', path)], python=python)
     assert run['create']['changed'] and not run['create'].get('failed'), pretty(run['create'])
@@ -268,13 +272,13 @@ def test_galaxy_build_install_and_ansible_doc(tmp_path):
     env = {'ANSIBLE_COLLECTIONS_PATH': str(installed), 'ANSIBLE_CONFIG': str(elsewhere / 'none.cfg')}
     galaxy_env = dict(os.environ, **env)
     built = subprocess.run([str(VENV_BIN / 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path),
-                            str(ROOT)], capture_output=True, text=True, cwd=str(elsewhere), env=galaxy_env)
+                            str(ROOT)], capture_output=True, text=True, cwd=str(elsewhere), env=galaxy_env, check=False)
     assert built.returncode == 0, built.stdout + built.stderr
     (tarball,) = tmp_path.glob('carbon-keystores-*.tar.gz')
-    listing = subprocess.run(['tar', 'tzf', str(tarball)], capture_output=True, text=True).stdout.split()
+    listing = subprocess.run(['tar', 'tzf', str(tarball)], capture_output=True, text=True, check=False).stdout.split()
     assert 'plugins/modules/keystore.py' in listing and not any(n.startswith(('tests/', '.venv')) for n in listing)
     install = subprocess.run([str(VENV_BIN / 'ansible-galaxy'), 'collection', 'install', str(tarball), '-p',
-                              str(installed)], capture_output=True, text=True, cwd=str(elsewhere), env=galaxy_env)
+                              str(installed)], capture_output=True, text=True, cwd=str(elsewhere), env=galaxy_env, check=False)
     assert install.returncode == 0, install.stdout + install.stderr
     assert (installed / 'ansible_collections' / 'carbon' / 'keystores' / 'plugins' / 'modules' / 'keystore.py').exists()
     path = tmp_path / 'from-tarball.jks'
@@ -282,7 +286,7 @@ def test_galaxy_build_install_and_ansible_doc(tmp_path):
     assert run['create']['changed'] and not run['create'].get('failed'), run.output
     for module in ('keystore', 'keystore_info'):
         doc = subprocess.run([str(VENV_BIN / 'ansible-doc'), 'carbon.keystores.' + module], capture_output=True,
-                             text=True, env=galaxy_env, cwd=str(elsewhere))
+                             text=True, env=galaxy_env, cwd=str(elsewhere), check=False)
         assert doc.returncode == 0, doc.stderr
         assert str(installed) in doc.stdout, 'ansible-doc did not resolve to the installed collection'
         assert 'EXAMPLES' in doc.stdout and 'RETURN VALUES' in doc.stdout and 'password' in doc.stdout
@@ -292,7 +296,7 @@ def test_checkout_resolves_to_itself():
     link = ROOT / '.venv' / 'collections' / 'ansible_collections' / 'carbon' / 'keystores'
     assert link.resolve() == ROOT
     doc = subprocess.run([str(VENV_BIN / 'ansible-doc'), 'carbon.keystores.keystore'], capture_output=True, text=True,
-                         cwd=str(ROOT))
+                         cwd=str(ROOT), check=False)
     assert doc.returncode == 0 and str(Path('.venv/collections/ansible_collections/carbon/keystores')) in doc.stdout
 
 
