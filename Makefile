@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/carbon/keystores
+FIXTURES ?= $(abspath ../shared/fixtures/wso2)
 SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
 SANITY_TOOLS := $(VENV)/sanity-tools
 ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
@@ -52,7 +53,9 @@ sanity: venv $(SANITY_TOOLS)/.installed
 	  $(abspath $(SANITY_TOOLS))/bin/ansible-test sanity --venv --python 3.11 --color no
 
 demo: venv
-	$(BIN)/python tests/demo/run_demo.py
+	@sandbox=$$(mktemp -d -t carbon-keystores-demo.XXXXXX) && \
+	  $(BIN)/ansible-playbook -i localhost, demo/demo.yml -e sandbox=$$sandbox -e fixtures=$(FIXTURES) && \
+	  echo "The sandbox stays in $$sandbox"
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force .
