@@ -302,3 +302,28 @@ def test_checkout_resolves_to_itself():
 
 if __name__ == '__main__':  # pragma: no cover
     sys.exit(pytest.main([__file__]))
+
+
+def test_absent_backup_mode_and_key_password_change_keep_other_entries(tmp_path):
+    path = tmp_path / 'two.jks'
+    run = run_playbook(tmp_path, [
+        _ks('first', path, alias='first', subject='CN=first', key_password=KEYPASS),
+        _ks('second', path, alias='second', subject='CN=second', mode='0640', backup=True),
+        _ks('new_key_password', path, alias='first', key_password='Key-Pass-2027', old_key_password=KEYPASS,
+            backup=True),
+        _ks('remove_second', path, alias='second', state='absent'),
+        _ks('remove_again', path, alias='second', state='absent'),
+        _info('info', path, key_password='Key-Pass-2027'),
+    ])
+    assert run['second']['changed'] and oct(path.stat().st_mode & 0o777) == '0o640'
+    assert run['new_key_password']['changes'] == ["changed the key password of 'first'"]
+    backup = Path(run['new_key_password']['backup_file'])
+    assert backup.exists() and backup.stat().st_mode & 0o077 == 0o040 & 0o077
+    # The backup is the file as it was: two entries, the old key password.
+    assert {e['alias'] for e in keytool_entries(backup, STOREPASS)} == {'first', 'second'}
+    assert java_keycheck(backup, 'JKS', STOREPASS, 'first', KEYPASS).returncode == 0
+    assert run['remove_second']['changed'] and run['remove_second']['changes'] == ["removed private key entry 'second'"]
+    assert run['remove_again']['changed'] is False
+    assert [e['alias'] for e in run['info']['entries']] == ['first']
+    assert run['info']['entries'][0]['fingerprint_sha256'] == run['first']['fingerprint_sha256']
+    assert java_keycheck(path, 'JKS', STOREPASS, 'first', 'Key-Pass-2027').returncode == 0

@@ -199,3 +199,57 @@ def test_self_signed_defaults_match_wso2s_needs():
     assert described['subject_alt_names'] == ['DNS:x', 'IP:10.0.0.1']
     assert described['signature_algorithm'] == 'sha256WithRSAEncryption'
     assert isinstance(cert.extensions.get_extension_for_class(x509.KeyUsage).value, x509.KeyUsage)
+
+
+def _cert_with(key, subject='CN=finding', days=365, algorithm=None, key_usage=None, offset_days=0):
+    import datetime
+    from cryptography.hazmat.primitives import hashes
+    now = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=offset_days)
+    builder = (x509.CertificateBuilder().subject_name(certs.parse_subject(subject)).issuer_name(certs.parse_subject(subject))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=days)))
+    if key_usage is not None:
+        flags = dict(digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                     key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False)
+        flags.update(key_usage)
+        builder = builder.add_extension(x509.KeyUsage(**flags), critical=True)
+    return builder.sign(key, algorithm or hashes.SHA256())
+
+
+def _sha1_signed(tmp_path):
+    """cryptography no longer signs with SHA-1; openssl still does."""
+    import subprocess
+    made = subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha1', '-subj', '/CN=sha1',
+                           '-days', '100', '-keyout', tmp_path / 'k.pem', '-out', tmp_path / 'c.pem'],
+                          capture_output=True, check=False)
+    assert made.returncode == 0, made.stderr
+    key = certs.load_pem_private_key((tmp_path / 'k.pem').read_bytes())
+    return key, x509.load_pem_x509_certificate((tmp_path / 'c.pem').read_bytes())
+
+
+def test_keystore_info_findings_each_have_a_cause(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from ansible_collections.carbon.keystores.plugins.module_utils import inspection
+    weak = rsa.generate_private_key(65537, 1024)
+    good = certs.generate_private_key('rsa', 2048)
+    entries = {
+        'expired': _cert_with(good, days=10, offset_days=-30),
+        'expiring': _cert_with(good, days=5),
+        'weak_rsa_key': _cert_with(weak),
+        'no_data_encipherment': _cert_with(good, key_usage={'digital_signature': True, 'key_encipherment': True}),
+        'clean': _cert_with(good, days=400, key_usage={'digital_signature': True, 'data_encipherment': True}),
+    }
+    sha1_key, entries['weak_signature'] = _sha1_signed(tmp_path)
+    store = Keystore('jks')
+    for alias, cert in entries.items():
+        key = {'weak_rsa_key': weak, 'weak_signature': sha1_key}.get(alias, good)
+        store.put(PrivateKeyEntry(alias, [certs.certificate_der(cert)], pkcs8=certs.private_key_to_pkcs8(key),
+                                  key_password='pw'))
+    store.put(PrivateKeyEntry('key_password_differs', [certs.certificate_der(entries['clean'])],
+                              pkcs8=certs.private_key_to_pkcs8(good), key_password='other'))
+    _entries, findings = inspection.describe_store(store, 'pw', expiry_warning_days=30)
+    found = {(f['alias'], f['code']) for f in findings}
+    for code in ('expired', 'expiring', 'weak_rsa_key', 'weak_signature', 'no_data_encipherment', 'key_password_differs'):
+        assert (code, code) in found, (code, sorted(found))
+    assert not [f for f in findings if f['alias'] == 'clean']
+    assert all(f['message'].endswith('.') for f in findings)
