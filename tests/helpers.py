@@ -66,6 +66,32 @@ def java_keycheck(path, store_type, storepass, alias, keypass):
                            alias, keypass], capture_output=True, text=True, check=False)
 
 
+_COMPILED = {}
+
+
+def java_class(name, tmp_dir):
+    """Compile tests/java/<name>.java once per session with javac; return the class folder."""
+    if name not in _COMPILED:
+        out = Path(tmp_dir) / ('javac-' + name)
+        out.mkdir(parents=True, exist_ok=True)
+        subprocess.run([jdk_tool('javac'), '-d', str(out), str(JAVA_DIR / (name + '.java'))], check=True)
+        _COMPILED[name] = out
+    return _COMPILED[name]
+
+
+def tls_handshake(tmp_dir, keystore, store_type, storepass, keypass, truststore, trust_type, trustpass):
+    """Serve TLS on loopback with ``keystore``; a client trusting only ``truststore`` connects.
+    Returns (ok, SHA-256 of the served certificate or the failure)."""
+    classes = java_class('TlsCheck', tmp_dir)
+    run = subprocess.run([jdk_tool('java'), '-cp', str(classes), 'TlsCheck', str(keystore), store_type, storepass,
+                          keypass, str(truststore), trust_type, trustpass], capture_output=True, text=True,
+                         timeout=120, check=False)
+    line = (run.stdout.strip().splitlines() or [''])[-1]
+    if run.returncode == 0 and line.startswith('HANDSHAKE-OK '):
+        return True, line.split(' ', 1)[1]
+    return False, run.stdout + run.stderr
+
+
 def cacerts_path():
     for candidate in CACERTS_CANDIDATES:
         if Path(candidate).exists():

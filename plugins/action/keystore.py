@@ -19,4 +19,14 @@ class ActionModule(RemoteFileAction):
         args['private_key'] = self.read_source(args.get('private_key'), remote, task_vars)
         args['certificate'] = self.read_source(args.get('certificate'), remote, task_vars)
         args['chain'] = [self.read_source(item, remote, task_vars) for item in args.get('chain') or []]
+        args['ca_reply'] = self.read_source(args.get('ca_reply'), remote, task_vars)
+        if args.get('chain_truststore'):
+            args['chain_certificates'] = keystore_entry.chain_certificates_from(
+                self.read_remote(args['chain_truststore'], task_vars), args['chain_truststore_password'],
+                args['chain_truststore'])
+        if args.get('csr_path'):
+            if args['csr_dest'] == 'controller':
+                args['csr_existing'] = self.read_controller_file(args['csr_path'])
+            else:
+                args['csr_existing'] = self.read_remote(args['csr_path'], task_vars)
         return keystore_entry.run(current, args, args['path'])

@@ -34,11 +34,18 @@ KEYSTORE = dict(
     remote_src=dict(type='bool', default=False),
     pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
     backup=dict(type='bool', default=False),
+    csr_path=dict(type='path'),
+    csr_dest=dict(type='str', default='host', choices=['host', 'controller']),
+    ca_reply=dict(type='str'),
+    chain_truststore=dict(type='path'),
+    chain_truststore_password=dict(type='str', no_log=True),
 )
 KEYSTORE_RULES = dict(
     required_together=[['private_key', 'certificate']],
     mutually_exclusive=[['private_key', 'subject_alt_names'], ['private_key', 'key_type'],
-                        ['private_key', 'key_size'], ['private_key', 'renew_before_days']],
+                        ['private_key', 'key_size'], ['private_key', 'renew_before_days'],
+                        ['private_key', 'ca_reply']],
+    required_by={'chain_truststore': 'chain_truststore_password', 'chain_truststore_password': 'chain_truststore'},
 )
 
 KEYSTORE_INFO = dict(
@@ -47,4 +54,21 @@ KEYSTORE_INFO = dict(
     password=dict(type='str', required=True, no_log=True),
     key_password=dict(type='str', no_log=True),
     expiry_warning_days=dict(type='int', default=30),
+)
+
+TRUSTSTORE = dict(
+    path=dict(type='path', required=True),
+    type=dict(type='str', choices=['jks', 'pkcs12']),
+    password=dict(type='str', required=True, no_log=True),
+    certificates=dict(type='list', elements='raw', default=[]),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    exclusive=dict(type='bool', default=False),
+    aliases=dict(type='list', elements='str', default=[]),
+    fingerprints=dict(type='list', elements='str', default=[]),
+    remote_src=dict(type='bool', default=False),
+    pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
+    backup=dict(type='bool', default=False),
+)
+TRUSTSTORE_RULES = dict(
+    mutually_exclusive=[['exclusive', 'aliases'], ['exclusive', 'fingerprints']],
 )

@@ -11,6 +11,7 @@ import re
 
 try:
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, ed448, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -438,3 +439,59 @@ def describe_certificate(cert_or_der, now=None):
         'subject_alt_names': subject_alt_names(cert),
         'self_signed': cert.issuer == cert.subject,
     }
+
+
+# --- signing requests and CA replies -----------------------------------------
+
+def build_csr(private_key, subject, subject_alt_names=(), key_usage=(), extended_key_usage=()):
+    """A PKCS#10 request (PEM bytes) for ``private_key``, asking for the given extensions."""
+    eku_oids = _oid_tables()[1]
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    if subject_alt_names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(subject_alt_names)), critical=False)
+    if key_usage:
+        flags = {attr: name in key_usage for name, attr in _KEY_USAGE_ATTRS.items()}
+        builder = builder.add_extension(x509.KeyUsage(**flags), critical=True)
+    if extended_key_usage:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([eku_oids[name] for name in extended_key_usage if name in eku_oids]), critical=False)
+    algorithm = None if isinstance(private_key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
+    return builder.sign(private_key, algorithm).public_bytes(serialization.Encoding.PEM)
+
+
+def same_csr(existing_pem, wanted_pem):
+    """Whether an existing request asks for the same key, subject and extensions."""
+    if not existing_pem:
+        return False
+    try:
+        existing = x509.load_pem_x509_csr(existing_pem)
+    except ValueError:
+        return False
+    wanted = x509.load_pem_x509_csr(wanted_pem)
+    return (public_key_der(existing.public_key()) == public_key_der(wanted.public_key())
+            and existing.subject == wanted.subject and set(existing.extensions) == set(wanted.extensions))
+
+
+def _issued_by(cert, issuer):
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+
+
+def complete_chain(leaf, candidates):
+    """[leaf, issuer, ..., root]: each certificate verifiably signed by the next, taken from
+    ``candidates``; stops at a self-signed root. Returns (chain, missing issuer Name or None)."""
+    chain = [leaf]
+    while len(chain) < 12:
+        current = chain[-1]
+        if current.issuer == current.subject:
+            return chain, None
+        issuer = next((c for c in candidates if c not in chain and _issued_by(current, c)), None)
+        if issuer is None:
+            return chain, current.issuer
+        chain.append(issuer)
+    return chain, None

@@ -172,6 +172,8 @@ def run(data, params, name, now=None):
             store = Keystore(store_type)
             changes.append('created %s keystore' % store_type.upper())
         _ensure_present(store, existing, alias, params, key_password, name, now, changes, warnings)
+        if params.get('ca_reply'):
+            _import_ca_reply(store, store.get(alias), params, name, changes)
         if old_password_used and store_type == PKCS12:
             for entry in store:
                 if entry.kind == PRIVATE_KEY and entry.pkcs8 is None:
@@ -185,21 +187,87 @@ def run(data, params, name, now=None):
                            % (wanted_encryption, store.pkcs12_encryption or 'other'))
             store.pkcs12_encryption = wanted_encryption
 
-    changed = bool(changes)
-    new_data = dump_keystore(store, password) if changed and store is not None else None
+    new_data = dump_keystore(store, password) if changes and store is not None else None
     entry = store.get(alias) if store is not None else None
     result = {'alias': alias, 'type': store_type, 'changes': changes, 'path': name}
+    files = []
     if entry is not None:
         described = inspection.describe_entry(entry, now)
         for key in ('subject', 'issuer', 'serial', 'not_before', 'not_after', 'fingerprint_sha256',
                     'key_type', 'key_size', 'subject_alt_names', 'chain_length'):
             result[key] = described.get(key)
+        if params.get('csr_path'):
+            csr = _csr_for(entry, params, name)
+            result['csr'] = csr.decode('ascii')
+            if not certificates.same_csr(params.get('csr_existing'), csr):
+                location = params.get('csr_dest') or 'host'
+                files.append({'path': params['csr_path'], 'data': csr, 'mode': '0644', 'location': location})
+                changes.append('wrote a certificate signing request for %r to %s (%s)'
+                               % (alias, params['csr_path'], location))
+    elif params.get('csr_path'):
+        raise TaskError('%s: there is no entry %r to write a certificate signing request for.' % (name, alias))
     diff = {'before': before, 'after': inspection.diff_text(store, now),
             'before_header': '%s (entries)' % name, 'after_header': '%s (entries)' % name}
-    return Outcome(changed, new_data, result, diff, warnings)
+    return Outcome(bool(changes), new_data, result, diff, warnings, files)
+
+
+def _csr_for(entry, params, name):
+    """A CSR for the entry's key: subject and extensions from the request, else from its certificate."""
+    open_private_key(entry, params.get('key_password') or params['password'], name)
+    key = certificates.load_pkcs8(entry.pkcs8)
+    current = certificates.load_certificate_der(entry.certificate)
+    subject = certificates.parse_subject(params['subject']) if params.get('subject') else current.subject
+    sans = params.get('subject_alt_names')
+    sans = certificates.subject_alt_names(current) if sans is None else sans
+    key_usage = params.get('key_usage')
+    key_usage = certificates.key_usage_names(current) if key_usage is None else key_usage
+    eku = params.get('extended_key_usage')
+    eku = certificates.extended_key_usage_names(current) if eku is None else eku
+    return certificates.build_csr(key, subject, certificates.parse_subject_alt_names(sans), key_usage, eku)
+
+
+def _import_ca_reply(store, entry, params, name, changes):
+    """Replace the entry's chain with the CA's reply, leaf to root; the key stays."""
+    alias = entry.alias
+    reply = [certificates.load_certificate_der(der)
+             for der in certificates.load_pem_certificates(params['ca_reply'], 'ca_reply for %s' % name)]
+    key_der = certificates.public_key_der(certificates.load_pkcs8(entry.pkcs8))
+    leaf = next((cert for cert in reply if certificates.public_key_der(cert) == key_der), None)
+    if leaf is None:
+        raise TaskError('%s: the CA reply does not hold a certificate for the key of entry %r (its certificate%s %s '
+                        'another public key); nothing was changed.' % (
+                            name, alias, 's' if len(reply) > 1 else '',
+                            ', '.join('"%s"' % certificates.format_name(c.subject) for c in reply)
+                            + (' carry' if len(reply) > 1 else ' carries')))
+    candidates = [cert for cert in reply if cert is not leaf]
+    trusted = [entry_.certificate for entry_ in store if entry_.kind == 'trusted_certificate']
+    trusted.extend(params.get('chain_certificates') or [])
+    candidates.extend(certificates.load_certificate_der(der) for der in trusted)
+    chain, missing = certificates.complete_chain(leaf, candidates)
+    if missing is not None:
+        raise TaskError('%s: cannot establish the chain of the CA reply for %r: no certificate for the issuer "%s" of '
+                        '"%s" in the reply, the keystore or chain_truststore; add the CA certificates to ca_reply or '
+                        'give chain_truststore. Nothing was changed.' % (
+                            name, alias, certificates.format_name(missing), certificates.format_name(chain[-1].subject)))
+    ders = [certificates.certificate_der(cert) for cert in chain]
+    if ders != entry.chain:
+        entry.chain = ders
+        changes.append('imported the CA reply for %r: chain of %d, issued by "%s"'
+                       % (alias, len(ders), certificates.format_name(chain[0].issuer)))
+
+
+def chain_certificates_from(data, password, name):
+    """Trusted certificates (DER) of the keystore ``data``: where a CA reply's chain may be completed from."""
+    if data is None:
+        raise TaskError('chain_truststore %s does not exist.' % name)
+    store = load_keystore(data, password, name)
+    return [entry.certificate for entry in store if entry.kind == 'trusted_certificate']
 
 
 def _ensure_present(store, existing, alias, params, key_password, name, now, changes, warnings):
+    if existing is None and params.get('ca_reply') and not params.get('private_key'):
+        raise TaskError('%s: there is no entry %r to import the CA reply for; generate its key first and send its '
+                        'certificate signing request (csr_path) to the CA.' % (name, alias))
     key, chain = _requested_material(params, name)
     policy = params.get('regenerate') or 'fail'
     if existing is None:
@@ -214,6 +282,12 @@ def _ensure_present(store, existing, alias, params, key_password, name, now, cha
         return
 
     open_private_key(existing, key_password, name)
+    if params.get('ca_reply') and not params.get('private_key'):
+        # The CA's reply replaces the self-signed certificate: do not compare or renew it.
+        if existing.key_password != key_password:
+            existing.key_password = key_password
+            changes.append('changed the key password of %r' % alias)
+        return
     current_key = certificates.load_pkcs8(existing.pkcs8)
     if key is not None:
         differences = []

@@ -85,6 +85,22 @@ def write_file(module, path, data, new_file_mode=DEFAULT_NEW_FILE_MODE):
     return backup_file
 
 
+def write_plain(path, data, mode):
+    """Atomically write a small public file (a CSR, say) with ``mode`` (octal string)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise LocalFileError('Cannot write %s: the folder %s does not exist.' % (path, folder))
+    handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(path))
+    try:
+        os.fchmod(handle, int(mode, 8))
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
 def run_module(module, compute, writes=True):
     """main() of a carbon.keystores module: read, compute with module_utils, write if changed.
 
@@ -103,6 +119,9 @@ def run_module(module, compute, writes=True):
                 backup_file = write_file(module, path, outcome.data)
                 if backup_file:
                     result['backup_file'] = backup_file
+            if not module.check_mode:
+                for extra in outcome.files:
+                    write_plain(extra['path'], extra['data'], extra['mode'])
     except (LocalFileError,) + USER_ERRORS as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:

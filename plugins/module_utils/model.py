@@ -50,12 +50,14 @@ class KeystoreTypeMismatchError(KeystoreError):
 class Outcome:
     """What a module run did or would do. ``data`` is None when no file must be written."""
 
-    def __init__(self, changed, data, result, diff=None, warnings=()):
+    def __init__(self, changed, data, result, diff=None, warnings=(), files=()):
         self.changed = changed
         self.data = data
         self.result = result
         self.diff = diff
         self.warnings = list(warnings)
+        # Other files to write: dicts with path, data (bytes), mode and location ('host' or 'controller').
+        self.files = list(files)
 
 
 class PrivateKeyEntry:

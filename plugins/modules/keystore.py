@@ -153,8 +153,41 @@ options:
         file uses the other one, the file is rewritten.
     type: str
     choices: [modern, legacy]
+  csr_path:
+    description:
+      - Write a certificate signing request (PKCS#10, PEM) for the entry's key to this path, for a CA to sign.
+        The subject, subject alternative names, key usage and extended key usage are the options given, else
+        those of the entry's current certificate.
+      - Written only when missing or different (another key, subject or extensions); the request is also
+        returned as RV(csr).
+    type: path
+  csr_dest:
+    description:
+      - Where I(csr_path) is, on the managed C(host) or on the C(controller).
+    type: str
+    choices: [host, controller]
+    default: host
+  ca_reply:
+    description:
+      - The CA's reply to import for the existing entry, in PEM, inline or as a path (on the controller, or on the
+        managed host with I(remote_src=true)); one certificate or a full chain, in any order.
+      - The key stays; the chain is replaced and ordered leaf to root, each certificate verified against the next.
+        Missing intermediates and roots are taken from the keystore's own trusted entries and from
+        I(chain_truststore). When the chain cannot be completed to a self-signed root, the task fails naming the
+        missing issuer and nothing changes. A reply without a certificate for the entry's key fails too.
+    type: str
+  chain_truststore:
+    description:
+      - A keystore on the managed host (such as the product's C(client-truststore.jks)) whose trusted
+        certificates may complete the chain of I(ca_reply).
+    type: path
+  chain_truststore_password:
+    description:
+      - Store password of I(chain_truststore).
+    type: str
 seealso:
   - module: carbon.keystores.keystore_info
+  - module: carbon.keystores.truststore
   - name: WSO2 - Creating new keystores
     description: The keytool and openssl procedures this module replaces.
     link: https://apim.docs.wso2.com/en/latest/install-and-setup/setup/security/configuring-keystores/keystore-basics/creating-new-keystores/
@@ -188,6 +221,23 @@ EXAMPLES = r'''
     password: "{{ vault_keystore_password }}"
     alias: internal
     renew_before_days: 30
+
+- name: A CSR for the TLS key, fetched to the controller for the CA
+  carbon.keystores.keystore:
+    path: /opt/wso2am/repository/resources/security/tls.jks
+    password: "{{ vault_keystore_password }}"
+    alias: apim
+    csr_path: "{{ playbook_dir }}/csr/{{ inventory_hostname }}.csr"
+    csr_dest: controller
+
+- name: Import the CA's reply; intermediates and root may come from the product's truststore
+  carbon.keystores.keystore:
+    path: /opt/wso2am/repository/resources/security/tls.jks
+    password: "{{ vault_keystore_password }}"
+    alias: apim
+    ca_reply: files/apim-signed.pem
+    chain_truststore: /opt/wso2am/repository/resources/security/client-truststore.jks
+    chain_truststore_password: "{{ vault_truststore_password }}"
 
 - name: Change the store and key password of a JKS keystore
   carbon.keystores.keystore:
@@ -271,6 +321,11 @@ chain_length:
   returned: when the entry exists after the task
   type: int
   sample: 1
+csr:
+  description: The certificate signing request (PEM), when I(csr_path) is given.
+  returned: when csr_path is given
+  type: str
+  sample: "-----BEGIN CERTIFICATE REQUEST-----\nMIIC...\n-----END CERTIFICATE REQUEST-----\n"
 backup_file:
   description: The backup copy, when I(backup=true) and the file changed.
   returned: changed and backup requested
@@ -281,7 +336,7 @@ backup_file:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_entry
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_source, run_module
+from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_file, read_source, run_module
 
 
 def main():
@@ -293,6 +348,12 @@ def main():
         params['private_key'] = read_source(params.get('private_key'))
         params['certificate'] = read_source(params.get('certificate'))
         params['chain'] = [read_source(item) for item in params.get('chain') or []]
+        params['ca_reply'] = read_source(params.get('ca_reply'))
+        if params.get('chain_truststore'):
+            params['chain_certificates'] = keystore_entry.chain_certificates_from(
+                read_file(params['chain_truststore']), params['chain_truststore_password'], params['chain_truststore'])
+        if params.get('csr_path'):
+            params['csr_existing'] = read_file(params['csr_path'])
         return keystore_entry.run(current, params, params['path'])
 
     run_module(module, compute)

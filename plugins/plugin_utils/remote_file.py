@@ -27,6 +27,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
+from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, write_plain
 
 # Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
 DEFAULT_NEW_FILE_MODE = '0600'
@@ -65,7 +66,7 @@ class RemoteFileAction(ActionBase):
             if missing:
                 raise RemoteFileError(missing + ' (on the Ansible controller, or in the execution environment).')
             result.update(self.execute(args, task_vars))
-        except (RemoteFileError,) + USER_ERRORS as exc:
+        except (RemoteFileError, LocalFileError) + USER_ERRORS as exc:
             result['failed'] = True
             result['msg'] = to_text(exc)
         finally:
@@ -101,9 +102,17 @@ class RemoteFileAction(ActionBase):
             if self._task.diff and outcome.diff is not None:
                 result['diff'] = outcome.diff
             if outcome.changed and outcome.data is not None and not self._task.check_mode:
-                written = self.write_remote(path, outcome.data, args, task_vars, new_file=current is None)
+                options = {option: args.get(option) for option in FILE_COMMON_ARGUMENTS}
+                options['backup'] = args.get('backup')
+                written = self.write_remote(path, outcome.data, options, task_vars, new_file=current is None)
                 if written.get('backup_file'):
                     result['backup_file'] = written['backup_file']
+            if not self._task.check_mode:
+                for extra in outcome.files:
+                    if extra['location'] == 'controller':
+                        write_plain(extra['path'], extra['data'], extra['mode'])
+                    else:
+                        self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars, new_file=True)
             return result
 
     def compute(self, current, args, task_vars):  # pragma: no cover - abstract
@@ -133,8 +142,10 @@ class RemoteFileAction(ActionBase):
             raise RemoteFileError('Cannot read %s on the managed host: %s' % (path, slurped.get('msg')))
         return base64.b64decode(slurped['content'])
 
-    def write_remote(self, path, data, args, task_vars, new_file):
-        """Write ``data`` to ``path`` with ansible.builtin.copy (atomic, attributes, backup)."""
+    def write_remote(self, path, data, options, task_vars, new_file):
+        """Write ``data`` to ``path`` with ansible.builtin.copy (atomic, attributes, backup).
+
+        ``options``: the file options (mode, owner, group, SELinux, attributes, backup) to apply."""
         tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
         remote_source = self._connection._shell.join_path(tmpdir, 'source')
         with _private_temp_file(data) as local_source:
@@ -143,17 +154,25 @@ class RemoteFileAction(ActionBase):
         copy_args = dict(
             src=remote_source, dest=path, _original_basename=os.path.basename(path),
             checksum=hashlib.sha1(data).hexdigest(), force=True, follow=True,
-            backup=bool(args.get('backup')),
+            backup=bool(options.get('backup')),
         )
         for option in FILE_COMMON_ARGUMENTS:
-            if args.get(option) is not None:
-                copy_args[option] = args[option]
+            if options.get(option) is not None:
+                copy_args[option] = options[option]
         if copy_args.get('mode') is None and new_file:
             copy_args['mode'] = self.new_file_mode
         copied = self._module('ansible.builtin.copy', copy_args, task_vars)
         if copied.get('failed'):
             raise RemoteFileError('Cannot write %s on the managed host: %s' % (path, copied.get('msg')))
         return copied
+
+    def read_controller_file(self, path):
+        """Bytes of a file on the controller, or None when it does not exist."""
+        try:
+            with open(path, 'rb') as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
 
     def read_source(self, value, remote, task_vars):
         """Text of a PEM option: inline PEM as it is, else a file on the controller or, with

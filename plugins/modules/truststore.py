@@ -1,0 +1,176 @@
+#!/usr/bin/python
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: truststore
+short_description: Trusted CA certificates of a JKS or PKCS12 truststore, many at once
+version_added: 0.1.0
+description:
+  - Imports trusted certificates into a truststore such as a WSO2 product's C(client-truststore.jks), from PEM
+    files, PEM bundles (many certificates in one file) and inline PEM, in one task, with one read and one write of
+    the truststore whatever the number of certificates.
+  - Idempotent by SHA-256 fingerprint. A certificate already present, under any alias, is not added again and is
+    listed in RV(already_present).
+  - An alias is derived from the certificate's subject CN (lower case, safe characters, unique within the store)
+    unless one is given. A certificate given with an explicit alias replaces another certificate under that alias,
+    as WSO2's documentation does when a node's new public certificate is trusted.
+  - Removes certificates by certificate, alias or fingerprint with I(state=absent); with I(exclusive=true), removes
+    every trusted certificate not listed. Private-key and secret-key entries of the file are never touched.
+  - A CA certificate that has already expired is imported as asked, with a warning.
+author:
+  - carbon.keystores developers (@carbon-keystores)
+extends_documentation_fragment:
+  - carbon.keystores.keystore
+  - carbon.keystores.keystore.FILES
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Computes the change and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the entries (alias, subject, SHA-256 fingerprint, expiry) before and after.
+  safe_file_operations:
+    support: full
+    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
+  idempotent:
+    support: full
+    description: A second run with the same certificates reports no change.
+options:
+  certificates:
+    description:
+      - Certificates to import (or, with I(state=absent), to remove). Each item is the path of a PEM file or bundle on
+        the controller (on the managed host with I(remote_src=true)), inline PEM, or a dictionary with C(certificate)
+        (path or inline PEM of one certificate) and C(alias).
+    type: list
+    elements: raw
+    default: []
+  state:
+    description:
+      - C(present) imports I(certificates); C(absent) removes I(certificates), I(aliases) and I(fingerprints).
+    type: str
+    choices: [present, absent]
+    default: present
+  exclusive:
+    description:
+      - With I(state=present), remove every trusted certificate that is not in I(certificates). Key entries stay.
+    type: bool
+    default: false
+  aliases:
+    description:
+      - With I(state=absent), trusted certificates to remove by alias.
+    type: list
+    elements: str
+    default: []
+  fingerprints:
+    description:
+      - With I(state=absent), trusted certificates to remove by SHA-256 fingerprint (with or without colons).
+    type: list
+    elements: str
+    default: []
+  remote_src:
+    description:
+      - Read the paths in I(certificates) on the managed host instead of the controller.
+    type: bool
+    default: false
+  pkcs12_encryption:
+    description:
+      - Protection of a PKCS12 truststore, as in M(carbon.keystores.keystore).
+    type: str
+    choices: [modern, legacy]
+seealso:
+  - module: carbon.keystores.keystore
+  - module: carbon.keystores.keystore_info
+'''
+
+EXAMPLES = r'''
+- name: Trust the system CA bundle in the product's truststore (one task, one write)
+  carbon.keystores.truststore:
+    path: /opt/wso2is/repository/resources/security/client-truststore.jks
+    password: "{{ vault_truststore_password }}"
+    certificates:
+      - /etc/ssl/certs/ca-certificates.crt
+    remote_src: true
+
+- name: Trust a node's new public certificate under a fixed alias, replacing the old one
+  carbon.keystores.truststore:
+    path: /opt/wso2am/repository/resources/security/client-truststore.jks
+    password: "{{ vault_truststore_password }}"
+    certificates:
+      - alias: wso2carbon
+        certificate: files/apim-public.pem
+
+- name: Remove a retired CA
+  carbon.keystores.truststore:
+    path: /opt/wso2mi/repository/resources/security/client-truststore.jks
+    password: "{{ vault_truststore_password }}"
+    state: absent
+    aliases: [old-corporate-ca]
+'''
+
+RETURN = r'''
+path:
+  description: The truststore file.
+  returned: always
+  type: str
+  sample: /opt/wso2is/repository/resources/security/client-truststore.jks
+type:
+  description: The truststore type.
+  returned: always
+  type: str
+  sample: jks
+changes:
+  description: What changed, one sentence each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["added 3 trusted certificates"]
+added:
+  description: Certificates added, each with C(alias), C(subject), C(fingerprint_sha256) and C(not_after).
+  returned: always
+  type: list
+  elements: dict
+already_present:
+  description: Requested certificates that were already trusted, with the alias they are trusted under.
+  returned: always
+  type: list
+  elements: dict
+replaced:
+  description: Certificates that replaced another under the same alias, with C(previous_fingerprint_sha256).
+  returned: always
+  type: list
+  elements: dict
+removed:
+  description: Certificates removed.
+  returned: always
+  type: list
+  elements: dict
+trusted_count:
+  description: Number of trusted-certificate entries after the task.
+  returned: always
+  type: int
+  sample: 144
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, truststore_entries
+from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_source, run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=argspecs.TRUSTSTORE, supports_check_mode=True, add_file_common_args=True,
+                           **argspecs.TRUSTSTORE_RULES)
+
+    def compute(current):
+        items = [(alias, read_source(value), label)
+                 for alias, value, label in truststore_entries.certificate_items(module.params['certificates'])]
+        requested = truststore_entries.requested_certificates(items)
+        return truststore_entries.run(current, module.params, requested, module.params['path'])
+
+    run_module(module, compute)
+
+
+if __name__ == '__main__':
+    main()
