@@ -72,3 +72,14 @@ TRUSTSTORE = dict(
 TRUSTSTORE_RULES = dict(
     mutually_exclusive=[['exclusive', 'aliases'], ['exclusive', 'fingerprints']],
 )
+
+TOML_FILE = dict(
+    path=dict(type='path', required=True),
+    table=dict(type='str', required=True),
+    settings=dict(type='dict', default={}),
+    keys=dict(type='list', elements='str', default=[], no_log=False),
+    match=dict(type='dict'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    create=dict(type='bool', default=False),
+    backup=dict(type='bool', default=False),
+)

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates, keystore_io
+from ansible_collections.carbon.keystores.plugins.module_utils import certificates, keystore_io, toml_edit
+
+KEYSTORES = ('cryptography', 'pyjks')
+TOML = ('tomlkit',)
 
 
-def missing_dependencies():
+def missing_dependencies(needs=KEYSTORES):
     """None, or one sentence naming the missing packages and how to install them."""
-    missing = []
-    if not certificates.HAS_CRYPTOGRAPHY:
-        missing.append('cryptography')
-    if not keystore_io.HAS_PYJKS:
-        missing.append('pyjks')
+    available = {'cryptography': certificates.HAS_CRYPTOGRAPHY, 'pyjks': keystore_io.HAS_PYJKS,
+                 'tomlkit': toml_edit.HAS_TOMLKIT}
+    missing = [package for package in needs if not available[package]]
     if not missing:
         return None
     return 'The Python package%s %s %s missing; install %s with pip' % (

@@ -6,5 +6,6 @@ from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.certificates import CertificateError
 from ansible_collections.carbon.keystores.plugins.module_utils.model import KeystoreError
+from ansible_collections.carbon.keystores.plugins.module_utils.toml_edit import TomlEditError
 
-USER_ERRORS = (KeystoreError, CertificateError)
+USER_ERRORS = (KeystoreError, CertificateError, TomlEditError)

@@ -11,7 +11,7 @@ import fcntl
 import os
 import tempfile
 
-from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import missing_dependencies
+from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 
 DEFAULT_NEW_FILE_MODE = '0600'
@@ -101,11 +101,11 @@ def write_plain(path, data, mode):
             os.unlink(temp)
 
 
-def run_module(module, compute, writes=True):
+def run_module(module, compute, writes=True, needs=KEYSTORES, new_file_mode=DEFAULT_NEW_FILE_MODE):
     """main() of a carbon.keystores module: read, compute with module_utils, write if changed.
 
     ``compute(current_bytes)`` returns an Outcome like the action plugins get."""
-    missing = missing_dependencies()
+    missing = missing_dependencies(needs)
     if missing:
         module.fail_json(msg=missing + ' on the host that runs the module, or let the collection\'s action plugin '
                          'run it on the controller.')
@@ -116,7 +116,7 @@ def run_module(module, compute, writes=True):
             outcome = compute(current)
             result = dict(outcome.result)
             if outcome.changed and outcome.data is not None and not module.check_mode:
-                backup_file = write_file(module, path, outcome.data)
+                backup_file = write_file(module, path, outcome.data, new_file_mode)
                 if backup_file:
                     result['backup_file'] = backup_file
             if not module.check_mode:

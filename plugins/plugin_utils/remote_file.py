@@ -25,7 +25,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import missing_dependencies
+from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, write_plain
 
@@ -50,6 +50,7 @@ class RemoteFileAction(ActionBase):
     spec_rules: dict = {}
     file_arguments = False
     writes = True
+    needs = KEYSTORES
     new_file_mode = DEFAULT_NEW_FILE_MODE
     path_option = 'path'
 
@@ -62,7 +63,8 @@ class RemoteFileAction(ActionBase):
         no_log_values = set()
         try:
             args, no_log_values = self._validated_args()
-            missing = missing_dependencies()
+            no_log_values.update(self.secret_values(args))
+            missing = missing_dependencies(self.needs)
             if missing:
                 raise RemoteFileError(missing + ' (on the Ansible controller, or in the execution environment).')
             result.update(self.execute(args, task_vars))
@@ -87,6 +89,10 @@ class RemoteFileAction(ActionBase):
             message = to_text('; '.join(validation.error_messages))
             raise RemoteFileError(remove_values(message, no_log_values) if no_log_values else message)
         return validation.validated_parameters, no_log_values
+
+    def secret_values(self, args):
+        """Values inside options that are not no_log as a whole but hold secrets (TOML settings)."""
+        return set()
 
     # --- the flow ------------------------------------------------------------------
 
