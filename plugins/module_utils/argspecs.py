@@ -83,3 +83,11 @@ TOML_FILE = dict(
     create=dict(type='bool', default=False),
     backup=dict(type='bool', default=False),
 )
+
+PRODUCT_INFO = dict(
+    product=dict(type='str', required=True,
+                 choices=['identity_server', 'api_manager', 'micro_integrator', 'enterprise_integrator']),
+    home=dict(type='path', required=True),
+    version=dict(type='str'),
+    expiry_warning_days=dict(type='int', default=30),
+)

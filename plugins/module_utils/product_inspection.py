@@ -1,0 +1,202 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What ``product_info`` says of a product home: which config file, the keystore settings WSO2
+would use per purpose, each keystore described, and findings against WSO2's rules."""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection, products, toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore
+from ansible_collections.carbon.keystores.plugins.module_utils.model import (
+    PRIVATE_KEY, TRUSTED_CERTIFICATE, KeystoreError, Outcome,
+)
+
+KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
+
+
+def _finding(purpose, code, severity, message, alias=None):
+    found = {'purpose': purpose, 'code': code, 'severity': severity, 'message': message}
+    if alias:
+        found['alias'] = alias
+    return found
+
+
+def find_config(profile, home, read):
+    """(path, bytes) of the first configuration file that exists."""
+    tried = []
+    for candidate in profile.config_candidates:
+        path = '%s/%s' % (home.rstrip('/'), candidate)
+        data = read(path)
+        if data is not None:
+            return path, data
+        tried.append(path)
+    raise KeystoreError('%s has no %s configuration file (looked for %s); is home the product home?'
+                        % (home, profile.label, ' and '.join(tried)))
+
+
+def purpose_settings(profile, home, settings, file_keys, purpose):
+    """The effective settings of one purpose, without any password value."""
+    table = products.TABLES[purpose]
+    keys = ('type',) if purpose == 'tenant' else (
+        products.TRUSTSTORE_KEYS if purpose == 'truststore' else products.KEYSTORE_KEYS)
+    values = {key: settings.get('%s.%s' % (table, key)) for key in keys}
+    described = {'table': table, 'configured_in_file': any(k.startswith(table + '.') for k in file_keys)}
+    for key, value in values.items():
+        if key in ('password', 'key_password'):
+            reason = products.unknown_reason(value)
+            described[key + '_state'] = ('unknown: %s' % reason if reason else
+                                         'default' if value == products.DEFAULT_PASSWORD else 'set')
+        else:
+            described[key] = value
+    if purpose == 'truststore':
+        for key in ('alias', 'algorithm'):
+            if '%s.%s' % (table, key) in settings:
+                described[key] = settings['%s.%s' % (table, key)]
+    if values.get('file_name'):
+        path = products.keystore_path(profile, home, values['file_name'])
+        described['path'] = path
+        security = '%s/%s/' % (home.rstrip('/'), products.SECURITY_DIR)
+        described['inside_security_folder'] = path.startswith(security)
+        described['inside_home'] = path.startswith(home.rstrip('/') + '/')
+    return described, values
+
+
+def product_info(product, home, read, version=None, expiry_warning_days=30, now=None):
+    """``read(path)`` returns a file's bytes or None. Returns an Outcome (never changed)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    home = home.rstrip('/') or '/'
+    profile = products.profile_for(product, version)
+    config_path, config_bytes = find_config(profile, home, read)
+    data = toml_edit.parse(toml_edit.decode(config_bytes, config_path), config_path).unwrap()
+    file_keys = products.flatten(data)
+    settings = products.effective_settings(profile, data)
+
+    purposes, values_of, findings = {}, {}, []
+    for purpose in profile.purposes:
+        purposes[purpose], values_of[purpose] = purpose_settings(profile, home, settings, file_keys, purpose)
+
+    keystores, opened = {}, {}
+    for purpose in profile.purposes:
+        described, values = purposes[purpose], values_of[purpose]
+        path = described.get('path')
+        if not path:
+            continue
+        findings.extend(_placement_findings(profile, purpose, described))
+        if path not in keystores:
+            keystores[path], opened[path] = _open(path, values, read, expiry_warning_days, now, purpose, findings)
+        described['keystore_status'] = keystores[path]['status']
+        store = opened[path]
+        if purpose in KEYSTORE_PURPOSES:
+            findings.extend(_keystore_purpose_findings(profile, purpose, described, values, store, keystores[path],
+                                                       expiry_warning_days, now))
+    findings.extend(_tls_trust_findings(profile, purposes, values_of, opened))
+
+    result = {'product': product, 'profile': profile.label, 'home': home, 'config_file': config_path,
+              'purposes': purposes, 'keystores': keystores, 'findings': findings}
+    if profile.tls_connector:
+        result['tls_connector'] = _tls_connector(profile, home, settings)
+    return Outcome(False, None, result)
+
+
+def _open(path, values, read, expiry_warning_days, now, purpose, findings):
+    """(description, Keystore or None) of the keystore at ``path``."""
+    data = read(path)
+    if data is None:
+        findings.append(_finding(purpose, 'missing_file', 'error', 'The %s keystore %s does not exist.' % (purpose, path)))
+        return {'status': 'missing'}, None
+    reason = products.unknown_reason(values.get('password'))
+    if reason:
+        return {'status': 'unknown', 'reason': 'the password cannot be read back: %s' % reason}, None
+    key_passwords = [values['key_password']] if values.get('key_password') and not products.unknown_reason(
+        values.get('key_password')) else []
+    try:
+        store = load_keystore(data, values.get('password') or '', path, key_passwords=key_passwords)
+    except KeystoreError as exc:
+        findings.append(_finding(purpose, 'cannot_open', 'error', str(exc)))
+        return {'status': 'error', 'error': str(exc)}, None
+    entries, store_findings = inspection.describe_store(store, values.get('password'), expiry_warning_days, now)
+    configured_type = str(values.get('type') or '').lower()
+    description = {'status': 'ok', 'type': store.store_type, 'entries': entries, 'findings': store_findings}
+    if configured_type and configured_type != store.store_type:
+        findings.append(_finding(purpose, 'type_mismatch', 'error', 'The config says %s is %s, but it is a %s keystore.'
+                                 % (path, values.get('type'), store.store_type.upper())))
+    return description, store
+
+
+def _placement_findings(profile, purpose, described):
+    if purpose == 'tenant':
+        return []
+    if profile.keystore_anywhere_in_home:
+        if not described['inside_home']:
+            return [_finding(purpose, 'outside_home', 'error', 'The %s store %s is outside the product home; %s reads '
+                             'keystores from inside it.' % (purpose, described['path'], profile.label))]
+        return []
+    if not described['inside_security_folder']:
+        return [_finding(purpose, 'outside_security_folder', 'error', 'The %s store %s is outside %s; WSO2 requires '
+                         'every keystore there.' % (purpose, described['path'], products.SECURITY_DIR))]
+    return []
+
+
+def _keystore_purpose_findings(profile, purpose, described, values, store, keystore, expiry_warning_days, now):
+    found = []
+    password, key_password = values.get('password'), values.get('key_password')
+    if password == products.DEFAULT_PASSWORD:
+        found.append(_finding(purpose, 'pack_default_keystore', 'warning', 'The %s keystore still uses the pack\'s '
+                              'documented default password; replace it with a keystore of your own.' % purpose))
+    if purpose in profile.key_password_equal and password is not None and key_password is not None and \
+            not products.unknown_reason(password) and not products.unknown_reason(key_password) and \
+            password != key_password:
+        found.append(_finding(purpose, 'key_password_mismatch', 'error', 'key_password of [%s] differs from its password; '
+                              '%s needs them equal.' % (described['table'], profile.label)))
+    if store is None:
+        return found
+    alias = str(values.get('alias') or '').lower()
+    entry = store.get(alias)
+    if entry is None or entry.kind != PRIVATE_KEY:
+        found.append(_finding(purpose, 'alias_missing', 'error', 'The %s keystore %s has no private key entry %r.'
+                              % (purpose, described['path'], alias), alias))
+        return found
+    described['fingerprint_sha256'] = certificates.fingerprint(entry.certificate)
+    leaf = inspection.describe_entry(entry, now)
+    described['subject'] = leaf['subject']
+    described['not_after'] = leaf['not_after']
+    described['days_left'] = leaf['days_left']
+    for item in keystore['findings']:
+        if item['alias'] != alias:
+            continue
+        if item['code'] == 'no_data_encipherment' and purpose != 'primary':
+            continue
+        found.append(_finding(purpose, item['code'], item['severity'], item['message'], alias))
+    return found
+
+
+def _tls_trust_findings(profile, purposes, values_of, opened):
+    tls = profile.server_purpose if profile.server_purpose in purposes else None
+    if tls is None or 'truststore' not in purposes:
+        return []
+    fingerprint = purposes[tls].get('fingerprint_sha256')
+    truststore = opened.get(purposes['truststore'].get('path'))
+    if not fingerprint or truststore is None:
+        return []
+    trusted = {certificates.fingerprint(e.certificate) for e in truststore if e.kind == TRUSTED_CERTIFICATE}
+    if fingerprint in trusted:
+        return []
+    return [_finding(tls, 'tls_not_trusted', 'warning', 'The TLS certificate (SHA-256 %s) is not in the truststore %s; '
+                     'nodes and clients that use this truststore will not trust this server.'
+                     % (fingerprint, purposes['truststore'].get('path')))]
+
+
+def _tls_connector(profile, home, settings):
+    connector = {}
+    for key in profile.tls_connector:
+        value = settings.get(key)
+        short = key.split('.')[-1]
+        if 'Password' in short:
+            reason = products.unknown_reason(value)
+            connector[short + '_state'] = 'unknown: %s' % reason if reason else (
+                'default' if value == products.DEFAULT_PASSWORD else 'set')
+        else:
+            connector[short] = str(value).replace('${carbon.home}', home) if value is not None else None
+    return connector

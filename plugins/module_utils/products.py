@@ -1,0 +1,229 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""WSO2 products as data: where each keeps its configuration and keystores, the defaults and
+$ref{} fallbacks its config tool applies, and the rules its documentation sets."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.carbon.keystores.plugins.module_utils.model import KeystoreError
+
+SECURITY_DIR = 'repository/resources/security'
+DEFAULT_PASSWORD = 'wso2carbon'
+DEFAULT_ALIAS = 'wso2carbon'
+PURPOSES = ('primary', 'internal', 'tls', 'truststore', 'tenant')
+TABLES = {'primary': 'keystore.primary', 'internal': 'keystore.internal', 'tls': 'keystore.tls',
+          'truststore': 'truststore', 'tenant': 'keystore.tenant'}
+KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
+TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
+
+
+def _keystore_defaults(table, file_name, store_type):
+    return {'%s.file_name' % table: file_name, '%s.type' % table: store_type,
+            '%s.password' % table: DEFAULT_PASSWORD, '%s.alias' % table: DEFAULT_ALIAS,
+            '%s.key_password' % table: DEFAULT_PASSWORD}
+
+
+def _refs(table, source):
+    """Every keystore key of ``table`` falls back to the same key of ``source``."""
+    return {'%s.%s' % (table, key): '$ref{%s.%s}' % (source, key) for key in KEYSTORE_KEYS}
+
+
+def _truststore_defaults(file_name, store_type, extra=None):
+    defaults = {'truststore.file_name': file_name, 'truststore.type': store_type, 'truststore.password': DEFAULT_PASSWORD}
+    defaults.update(extra or {})
+    return defaults
+
+
+class Profile:
+    """One product in one version range. Versions compare as tuples of integers."""
+
+    def __init__(self, product, label, config_candidates, defaults, purposes, server_purpose,
+                 key_password_equal, file_name_style, min_version=None, max_version=None, keystore_anywhere_in_home=False,
+                 tls_connector=None):
+        self.product = product
+        self.label = label
+        self.config_candidates = config_candidates
+        self.defaults = defaults
+        self.purposes = purposes
+        self.server_purpose = server_purpose        # the purpose whose key the server presents on TLS
+        self.key_password_equal = key_password_equal  # purposes whose key_password must equal password
+        self.file_name_style = file_name_style      # 'bare' (inside the security folder) or 'home_relative'
+        self.min_version = min_version
+        self.max_version = max_version
+        self.keystore_anywhere_in_home = keystore_anywhere_in_home
+        self.tls_connector = tls_connector or {}
+
+    def matches(self, version):
+        if version is None:
+            return self.max_version is None  # no version given: the newest profile
+        number = version_tuple(version)
+        return ((self.min_version is None or number >= version_tuple(self.min_version))
+                and (self.max_version is None or number <= version_tuple(self.max_version)))
+
+
+def version_tuple(version):
+    return tuple(int(part) for part in re.findall(r'\d+', str(version))[:3])
+
+
+# Identity Server: the TLS connector reads these properties, which default to the TLS keystore and truststore.
+_IS_TLS_CONNECTOR = {
+    'transport.https.sslHostConfig.certificate.properties.certificateKeystoreFile':
+        '${carbon.home}/repository/resources/security/$ref{keystore.tls.file_name}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeystorePassword': '$ref{keystore.tls.password}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeystoreType': '$ref{keystore.tls.type}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeyAlias': '$ref{keystore.tls.alias}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeyPassword': '$ref{keystore.tls.key_password}',
+    'transport.https.sslHostConfig.properties.truststoreFile':
+        '${carbon.home}/repository/resources/security/$ref{truststore.file_name}',
+    'transport.https.sslHostConfig.properties.truststorePassword': '$ref{truststore.password}',
+    'transport.https.sslHostConfig.properties.truststoreType': '$ref{truststore.type}',
+}
+
+
+def _identity_server(label, store_type, extension, min_version=None, max_version=None):
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'wso2carbon.' + extension, store_type))
+    defaults.update(_refs('keystore.internal', 'keystore.primary'))
+    defaults.update(_refs('keystore.tls', 'keystore.primary'))
+    defaults.update(_truststore_defaults('client-truststore.' + extension, store_type))
+    defaults['keystore.tenant.type'] = store_type
+    defaults.update(_IS_TLS_CONNECTOR)
+    return Profile('identity_server', label, ['repository/conf/deployment.toml'], defaults,
+                   ('primary', 'internal', 'tls', 'truststore', 'tenant'), 'tls', ('tls',), 'bare',
+                   min_version, max_version, tls_connector=_IS_TLS_CONNECTOR)
+
+
+def _api_manager():
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'wso2carbon.jks', 'JKS'))
+    defaults.update(_refs('keystore.internal', 'keystore.primary'))
+    defaults.update(_refs('keystore.tls', 'keystore.primary'))
+    defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
+    return Profile('api_manager', 'API Manager', ['repository/conf/deployment.toml'], defaults,
+                   ('primary', 'internal', 'tls', 'truststore'), 'tls', ('primary', 'internal', 'tls'), 'bare')
+
+
+def _micro_integrator():
+    # From the product's config-tool default.json: file names relative to the home.
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'repository/resources/security/wso2carbon.jks', 'JKS'))
+    defaults.update(_refs('keystore.internal', 'keystore.primary'))
+    defaults.update(_refs('keystore.tls', 'keystore.primary'))
+    defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
+                                         {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
+    return Profile('micro_integrator', 'Micro Integrator', ['conf/deployment.toml'], defaults,
+                   ('primary', 'internal', 'tls', 'truststore'), 'tls', ('tls',), 'home_relative',
+                   keystore_anywhere_in_home=True)
+
+
+def _enterprise_integrator():
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.tls', 'wso2carbon.jks', 'JKS'))
+    defaults.update(_refs('keystore.primary', 'keystore.tls'))
+    defaults.update(_refs('keystore.internal', 'keystore.tls'))
+    defaults.update(_truststore_defaults('client-truststore.jks', 'JKS',
+                                         {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
+    return Profile('enterprise_integrator', 'Enterprise Integrator 7', ['conf/ei.toml', 'conf/deployment.toml'],
+                   defaults, ('tls', 'internal', 'truststore'), 'tls', ('tls',), 'bare')
+
+
+PROFILES = {
+    'identity_server': [
+        _identity_server('Identity Server up to 7.0', 'JKS', 'jks', max_version='7.0.99'),
+        _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', min_version='7.1'),
+    ],
+    'api_manager': [_api_manager()],
+    'micro_integrator': [_micro_integrator()],
+    'enterprise_integrator': [_enterprise_integrator()],
+}
+PRODUCTS = tuple(PROFILES)
+
+
+def profile_for(product, version=None):
+    if product not in PROFILES:
+        raise KeystoreError('product must be one of %s, not %r.' % (', '.join(PRODUCTS), product))
+    for profile in PROFILES[product]:
+        if profile.matches(version):
+            return profile
+    raise KeystoreError('no %s profile covers version %s.' % (product, version))
+
+
+# --- resolving WSO2's placeholders ------------------------------------------------
+
+_REF = re.compile(r'\$ref\{([^}]+)\}')
+UNKNOWN_PLACEHOLDER = re.compile(r'\$(secret|env|sys)\{([^}]*)\}')
+
+
+def flatten(data, prefix=''):
+    """{'keystore': {'tls': {'alias': 'x'}}} -> {'keystore.tls.alias': 'x'} (arrays of tables are skipped)."""
+    flat = {}
+    for key, value in data.items():
+        name = '%s.%s' % (prefix, key) if prefix else key
+        if isinstance(value, dict):
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def effective_settings(profile, config_data):
+    """Flat settings the product uses: the file's values over the profile's defaults, $ref{} resolved."""
+    merged = dict(profile.defaults)
+    merged.update(flatten(config_data))
+    return {key: resolve(value, merged) for key, value in merged.items()}
+
+
+def resolve(value, settings, depth=0):
+    if not isinstance(value, str) or '$ref{' not in value:
+        return value
+    if depth > 10:
+        return value
+    whole = _REF.fullmatch(value)
+    if whole:
+        return resolve(settings.get(whole.group(1), value), settings, depth + 1)
+    return _REF.sub(lambda m: str(resolve(settings.get(m.group(1), m.group(0)), settings, depth + 1)), value)
+
+
+def unknown_reason(value):
+    """Why a value cannot be read back ('$secret{alias}' and friends), or None."""
+    if isinstance(value, str):
+        match = UNKNOWN_PLACEHOLDER.search(value)
+        if match:
+            return 'it is a $%s{} placeholder' % match.group(1)
+    return None
+
+
+def keystore_path(profile, home, file_name):
+    """Absolute path of a configured file_name. Most products put it after the security folder
+    (so '../' climbs out of it); Micro Integrator reads a name with a folder relative to the home.
+    ${carbon.home} is the home."""
+    file_name = str(file_name).replace('${carbon.home}', home)
+    if file_name.startswith('/'):
+        return _normalise(file_name)
+    if profile.file_name_style == 'home_relative' and '/' in file_name:
+        return _normalise('%s/%s' % (home.rstrip('/'), file_name))
+    return _normalise('%s/%s/%s' % (home.rstrip('/'), SECURITY_DIR, file_name))
+
+
+def _normalise(path):
+    parts = []
+    for part in path.split('/'):
+        if part in ('', '.'):
+            continue
+        if part == '..':
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return '/' + '/'.join(parts)
+
+
+def file_name_for(profile, existing_file_name, new_base_name):
+    """The file_name to write for ``new_base_name``, in the style the product and the file use."""
+    if existing_file_name and '/' in str(existing_file_name):
+        return '%s/%s' % (str(existing_file_name).rsplit('/', 1)[0], new_base_name)
+    if existing_file_name:
+        return new_base_name
+    return '%s/%s' % (SECURITY_DIR, new_base_name) if profile.file_name_style == 'home_relative' else new_base_name

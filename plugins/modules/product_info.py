@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: product_info
+short_description: The keystores a WSO2 product home uses, described, with findings against WSO2's rules
+version_added: 0.1.0
+description:
+  - Reads a WSO2 product home and reports which configuration file the product reads (Enterprise Integrator
+    C(conf/ei.toml), else C(conf/deployment.toml)), and the keystore settings it uses per purpose (primary,
+    internal, tls, truststore and, for Identity Server, tenant) after WSO2's defaults and C($ref{}) fallbacks, as
+    the product's config tool applies them. For Identity Server it also reports the TLS connector's
+    C(transport.https.sslHostConfig) properties.
+  - Opens each keystore and describes its entries as M(carbon.keystores.keystore_info) does. A keystore whose
+    password is a C($secret{}), C($env{}) or C($sys{}) placeholder is reported as unknown, never as wrong.
+  - Reports findings against WSO2's documentation, namely the pack's default keystore still in use, a key password
+    that differs from the store password where the product needs them equal, no Data Encipherment on the
+    primary certificate, a keystore outside the security folder, a certificate expiring within
+    I(expiry_warning_days), the TLS certificate missing from the truststore, missing files and aliases.
+  - Passwords are never returned; each is described as C(set), C(default) or C(unknown).
+author:
+  - carbon.keystores developers (@carbon-keystores)
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Reads only.
+options:
+  product:
+    description:
+      - The product installed in I(home).
+    type: str
+    required: true
+    choices: [identity_server, api_manager, micro_integrator, enterprise_integrator]
+  home:
+    description:
+      - The product home on the managed host (the folder that holds C(repository/) or C(conf/)).
+    type: path
+    required: true
+  version:
+    description:
+      - The product version, where defaults differ between versions (Identity Server 7.1 and later use PKCS12
+        keystores). When not given, the newest profile of the product applies.
+    type: str
+  expiry_warning_days:
+    description:
+      - Report certificates that expire within this many days.
+    type: int
+    default: 30
+seealso:
+  - module: carbon.keystores.keystore_info
+  - module: carbon.keystores.toml_file
+'''
+
+EXAMPLES = r'''
+- name: What keystores does this Identity Server use, and what is wrong with them?
+  carbon.keystores.product_info:
+    product: identity_server
+    home: /opt/wso2is-7.0.0
+    version: 7.0.0
+  register: is_keystores
+
+- name: Fail when the pack's default keystore is still in use
+  ansible.builtin.assert:
+    that: is_keystores.findings | selectattr('code', 'equalto', 'pack_default_keystore') | list | length == 0
+    fail_msg: Replace the default wso2carbon keystore before going to production.
+'''
+
+RETURN = r'''
+product:
+  description: The product, as given.
+  returned: always
+  type: str
+  sample: identity_server
+profile:
+  description: The product profile applied (product and version range).
+  returned: always
+  type: str
+  sample: Identity Server 7.1 and later
+home:
+  description: The product home.
+  returned: always
+  type: str
+  sample: /opt/wso2is
+config_file:
+  description: The configuration file the product reads.
+  returned: always
+  type: str
+  sample: /opt/wso2is/repository/conf/deployment.toml
+purposes:
+  description:
+    - Per purpose (C(primary), C(internal), C(tls), C(truststore), C(tenant)), the effective settings after WSO2's
+      defaults and C($ref{}) fallbacks. Each holds C(table), C(configured_in_file), C(file_name), C(type), C(alias),
+      C(password_state) and C(key_password_state) (C(set), C(default) or C(unknown: ...)), C(path),
+      C(inside_security_folder), C(inside_home), C(keystore_status) and, when the key entry was found,
+      C(fingerprint_sha256), C(subject), C(not_after) and C(days_left).
+  returned: always
+  type: dict
+keystores:
+  description:
+    - Per keystore path, C(status) (C(ok), C(missing), C(unknown) or C(error)), and when opened its C(type),
+      C(entries) and C(findings) as M(carbon.keystores.keystore_info) returns them.
+  returned: always
+  type: dict
+tls_connector:
+  description: Identity Server only, the TLS connector's effective properties (passwords as states).
+  returned: when the product is identity_server
+  type: dict
+findings:
+  description: Findings against WSO2's rules, each with C(purpose), C(code), C(severity), C(message) and maybe C(alias).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - purpose: tls
+      code: pack_default_keystore
+      severity: warning
+      message: The tls keystore still uses the pack's documented default password; replace it with a keystore of your own.
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, product_inspection
+from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, TOML, missing_dependencies
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
+from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, read_file
+
+
+def main():
+    module = AnsibleModule(argument_spec=argspecs.PRODUCT_INFO, supports_check_mode=True)
+    missing = missing_dependencies(KEYSTORES + TOML)
+    if missing:
+        module.fail_json(msg=missing + ' on the host that runs the module.')
+    params = module.params
+    try:
+        outcome = product_inspection.product_info(params['product'], params['home'], read_file, params['version'],
+                                                  params['expiry_warning_days'])
+    except (LocalFileError,) + USER_ERRORS as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **outcome.result)
+
+
+if __name__ == '__main__':
+    main()
