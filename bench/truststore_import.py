@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Import the system CA bundle into a new JKS truststore three ways, and print one table.
 
 1. one carbon.keystores.truststore task (this checkout, through .venv's ansible-playbook);

@@ -385,8 +385,9 @@ def apply_edit(text, edit, name):
         _expected_set(element, key_path, value)
     if new_lines:
         style = _style(block, blocks, edit.path)
-        rendered = ''.join('%s%s%s%s' % (style[0], '.'.join(render_key(p) for p in key_path), style[1],
-                                          render_value(value)) + newline for key_path, value in new_lines)
+        rendered = ''.join(
+            style[0] + '.'.join(render_key(p) for p in key_path) + style[1] + render_value(value) + newline
+            for key_path, value in new_lines)
         if block is not None:
             at = block.content_end
             if at > 0 and not text[:at].endswith('\n'):

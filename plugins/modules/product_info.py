@@ -94,7 +94,7 @@ purposes:
   description:
     - Per purpose (C(primary), C(internal), C(tls), C(truststore), C(tenant)), the effective settings after WSO2's
       defaults and C($ref{}) fallbacks. Each holds C(table), C(configured_in_file), C(file_name), C(type), C(alias),
-      C(password_state) and C(key_password_state) (C(set), C(default) or C(unknown: ...)), C(path),
+      C(password_state) and C(key_password_state) (C(set), C(default), or C(unknown) with the reason), C(path),
       C(inside_security_folder), C(inside_home), C(keystore_status) and, when the key entry was found,
       C(fingerprint_sha256), C(subject), C(not_after) and C(days_left).
   returned: always

@@ -68,8 +68,8 @@ options:
   match:
     description:
       - For an array of tables (C([[apim.gateway.environment]])), the element to edit is the one whose keys have these
-        values (for example C(name: Default)). When none matches and I(state=present), a new element is added after
-        the last one, holding these keys and I(settings).
+        values (for example C(name=Default)). When none matches and I(state=present), a new element is added
+        after the last one, holding these keys and I(settings).
     type: dict
   state:
     description:

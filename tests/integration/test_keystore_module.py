@@ -284,7 +284,7 @@ def test_galaxy_build_install_and_ansible_doc(tmp_path):
     path = tmp_path / 'from-tarball.jks'
     run = run_playbook(elsewhere, [_ks('create', path, subject='CN=tarball')], env=env, cwd=elsewhere)
     assert run['create']['changed'] and not run['create'].get('failed'), run.output
-    for module in ('keystore', 'keystore_info'):
+    for module in ('keystore', 'keystore_info', 'truststore', 'toml_file', 'product_info'):
         doc = subprocess.run([str(VENV_BIN / 'ansible-doc'), 'carbon.keystores.' + module], capture_output=True,
                              text=True, env=galaxy_env, cwd=str(elsewhere), check=False)
         assert doc.returncode == 0, doc.stderr

@@ -124,8 +124,8 @@ def test_csr_signed_by_a_ca_then_reply_serves_tls_to_a_client_trusting_only_the_
     keystore = tmp_path / 'tls.p12'
     csr_path = tmp_path / 'tls.csr'
     first = run_playbook(tmp_path, [
-        _ks('generate', keystore, subject='CN=localhost, O=Carbon Tests', subject_alt_names=['DNS:localhost',
-                                                                                           'IP:127.0.0.1']),
+        _ks('generate', keystore, subject='CN=localhost, O=Carbon Tests',
+            subject_alt_names=['DNS:localhost', 'IP:127.0.0.1']),
         _ks('csr', keystore, csr_path=str(csr_path), csr_dest='controller'),
         _ks('csr_again', keystore, csr_path=str(csr_path), csr_dest='controller'),
     ])
