@@ -129,8 +129,7 @@ def open_private_key(entry, key_password, name):
         entry.key_password = key_password
         return entry
     if entry.sealed_format == PKCS12:
-        key, worked = pkcs12._open_key(pkcs12._Bag('shrouded_key', entry.sealed, None, None, False, b''),
-                                       key_password or '', ())
+        key, worked = pkcs12.open_shrouded_key(entry.sealed, [key_password or ''])
         if key is None:
             raise WrongKeyPasswordError('Cannot open keystore %s: the key password of entry %r is wrong.' % (name, entry.alias))
         entry.pkcs8 = key

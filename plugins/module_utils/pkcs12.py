@@ -377,8 +377,13 @@ def _open_key(bag, password, key_passwords):
     """(pkcs8, password that worked) or (None, None)."""
     if bag.kind == 'key':
         return bag.value, password
-    enc = der.decode(bag.value, 'EncryptedPrivateKeyInfo').items('EncryptedPrivateKeyInfo', 2)
-    for candidate in [password] + [p for p in key_passwords if p and p != password]:
+    return open_shrouded_key(bag.value, [password] + [p for p in key_passwords if p and p != password])
+
+
+def open_shrouded_key(encrypted_private_key_info, passwords):
+    """(PKCS#8 DER, the password that opened it) or (None, None) when none of ``passwords`` does."""
+    enc = der.decode(encrypted_private_key_info, 'EncryptedPrivateKeyInfo').items('EncryptedPrivateKeyInfo', 2)
+    for candidate in passwords:
         try:
             plain = decrypt(enc[0], enc[1].octets('encrypted key'), candidate)
             der.decode(plain, 'PrivateKeyInfo').items('PrivateKeyInfo', 3)

@@ -178,3 +178,21 @@ def test_reply_for_another_key_fails_and_leaves_the_keystore(tmp_path):
     assert result['failed'], pretty(result)
     assert 'does not hold a certificate for the key of entry' in result['msg'] and str(keystore) in result['msg']
     assert sha256_file(keystore) == digest
+
+
+def test_remote_files_inline_pem_and_colliding_names(tmp_path):
+    _k1, first, first_path = _ca(tmp_path, 'Same Name')
+    same_dir = tmp_path / 'other'
+    same_dir.mkdir()
+    _k2, second, _second_path = _ca(same_dir, 'Same Name')
+    store = tmp_path / 'collide.p12'
+    run = run_playbook(tmp_path, [
+        _trust('remote', store, certificates=[str(first_path)], remote_src=True),
+        _trust('inline', store, certificates=[second.public_bytes(serialization.Encoding.PEM).decode()]),
+        _trust('missing_remote', store, certificates=[str(tmp_path / 'nope.pem')], remote_src=True),
+    ])
+    assert [a['alias'] for a in run['remote']['added']] == ['same-name']
+    assert [a['alias'] for a in run['inline']['added']] == ['same-name-2']
+    assert run['missing_remote']['failed'] and 'nope.pem' in run['missing_remote']['msg']
+    listed = {e['alias']: e['sha256'] for e in keytool_entries(store, PASSWORD)}
+    assert listed == {'same-name': certs.fingerprint(first), 'same-name-2': certs.fingerprint(second)}

@@ -253,3 +253,18 @@ def test_keystore_info_findings_each_have_a_cause(tmp_path):
         assert (code, code) in found, (code, sorted(found))
     assert not [f for f in findings if f['alias'] == 'clean']
     assert all(f['message'].endswith('.') for f in findings)
+
+
+def test_pkcs12_key_under_another_password_stays_sealed_until_opened_with_it():
+    from ansible_collections.carbon.keystores.plugins.module_utils.model import WrongKeyPasswordError
+    entry = _key_entry()[0]
+    algorithm, ciphertext = pkcs12._encrypt(entry.pkcs8, 'other-pass', 'modern')
+    sealed = der.sequence(algorithm, der.octet_string(ciphertext))
+    store = Keystore('pkcs12', [PrivateKeyEntry('k', entry.chain, sealed=sealed, sealed_format='pkcs12')])
+    back = keystore_io.load_keystore(keystore_io.dump_keystore(store, 'store-pass'), 'store-pass', 'x.p12')
+    assert back.get('k').pkcs8 is None and back.get('k').sealed == sealed
+    with pytest.raises(WrongKeyPasswordError) as caught:
+        keystore_io.open_private_key(back.get('k'), 'wrong-pass', 'x.p12')
+    assert str(caught.value) == "Cannot open keystore x.p12: the key password of entry 'k' is wrong."
+    keystore_io.open_private_key(back.get('k'), 'other-pass', 'x.p12')
+    assert back.get('k').pkcs8 == entry.pkcs8
