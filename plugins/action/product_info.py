@@ -23,7 +23,7 @@ class ActionModule(RemoteFileAction):
             return files[path]
 
         outcome = product_inspection.product_info(args['product'], args['home'], read, args.get('version'),
-                                                  args['expiry_warning_days'])
+                                                  args['expiry_warning_days'], return_secrets=args['return_secrets'])
         result = dict(outcome.result)
         result['changed'] = False
         return result

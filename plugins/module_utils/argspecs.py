@@ -90,4 +90,5 @@ PRODUCT_INFO = dict(
     home=dict(type='path', required=True),
     version=dict(type='str'),
     expiry_warning_days=dict(type='int', default=30),
+    return_secrets=dict(type='bool', default=False),
 )

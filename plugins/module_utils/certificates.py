@@ -342,6 +342,10 @@ def load_pem_private_key(data, passphrase=None, name='private key'):
         raise CertificateError('%s is not a valid private key.' % name)
 
 
+def certificate_pem(der):
+    return load_certificate_der(der).public_bytes(serialization.Encoding.PEM).decode('ascii')
+
+
 def _colon_hex(digest):
     return ':'.join('%02X' % byte for byte in digest)
 

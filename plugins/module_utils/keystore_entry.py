@@ -196,6 +196,7 @@ def run(data, params, name, now=None):
         for key in ('subject', 'issuer', 'serial', 'not_before', 'not_after', 'fingerprint_sha256',
                     'key_type', 'key_size', 'subject_alt_names', 'chain_length'):
             result[key] = described.get(key)
+        result['certificate_pem'] = certificates.certificate_pem(entry.certificate)
         if params.get('csr_path'):
             csr = _csr_for(entry, params, name)
             result['csr'] = csr.decode('ascii')

@@ -63,13 +63,19 @@ def purpose_settings(profile, home, settings, file_keys, purpose):
     return described, values
 
 
-def product_info(product, home, read, version=None, expiry_warning_days=30, now=None):
-    """``read(path)`` returns a file's bytes or None. Returns an Outcome (never changed)."""
+def product_info(product, home, read, version=None, expiry_warning_days=30, now=None, return_secrets=False):
+    """``read(path)`` returns a file's bytes or None. Returns an Outcome (never changed).
+
+    With ``return_secrets``, the result also holds each purpose's password and key_password
+    (for a flow that must carry them over; register it with no_log)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     home = home.rstrip('/') or '/'
     profile = products.profile_for(product, version)
     config_path, config_bytes = find_config(profile, home, read)
     data = toml_edit.parse(toml_edit.decode(config_bytes, config_path), config_path).unwrap()
+    if version is None:
+        profile = products.profile_for_home(product, data, lambda name: read(
+            '%s/%s/%s' % (home, products.SECURITY_DIR, name)) is not None)
     file_keys = products.flatten(data)
     settings = products.effective_settings(profile, data)
 
@@ -97,6 +103,9 @@ def product_info(product, home, read, version=None, expiry_warning_days=30, now=
               'purposes': purposes, 'keystores': keystores, 'findings': findings}
     if profile.tls_connector:
         result['tls_connector'] = _tls_connector(profile, home, settings)
+    if return_secrets:
+        result['secrets'] = {purpose: {key: values[key] for key in ('password', 'key_password') if key in values}
+                             for purpose, values in values_of.items()}
     return Outcome(False, None, result)
 
 
@@ -159,6 +168,7 @@ def _keystore_purpose_findings(profile, purpose, described, values, store, keyst
                               % (purpose, described['path'], alias), alias))
         return found
     described['fingerprint_sha256'] = certificates.fingerprint(entry.certificate)
+    described['certificate_pem'] = certificates.certificate_pem(entry.certificate)
     leaf = inspection.describe_entry(entry, now)
     described['subject'] = leaf['subject']
     described['not_after'] = leaf['not_after']

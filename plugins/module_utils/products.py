@@ -150,6 +150,25 @@ def profile_for(product, version=None):
     raise KeystoreError('no %s profile covers version %s.' % (product, version))
 
 
+def profile_for_home(product, config_data, exists):
+    """The profile for a home whose version is not given: where a product changed its defaults between
+    versions (Identity Server 7.1 moved to PKCS12), the home tells which side it is on, by the primary
+    keystore its configuration names, else by the default keystore file it holds."""
+    candidates = PROFILES.get(product) or []
+    if len(candidates) < 2:
+        return profile_for(product)
+    configured = str(flatten(config_data).get('keystore.primary.file_name') or '')
+    for profile in candidates:
+        default_name = profile.defaults.get('keystore.primary.file_name', '')
+        extension = default_name.rsplit('.', 1)[-1]
+        if configured and configured.lower().endswith('.' + extension):
+            return profile
+    for profile in reversed(candidates):
+        if exists(profile.defaults.get('keystore.primary.file_name', '')):
+            return profile
+    return profile_for(product)
+
+
 # --- resolving WSO2's placeholders ------------------------------------------------
 
 _REF = re.compile(r'\$ref\{([^}]+)\}')

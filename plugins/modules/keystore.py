@@ -321,6 +321,11 @@ chain_length:
   returned: when the entry exists after the task
   type: int
   sample: 1
+certificate_pem:
+  description: The entry's certificate in PEM (public), for a truststore.
+  returned: when the entry exists after the task
+  type: str
+  sample: "-----BEGIN CERTIFICATE-----\nMIID...\n-----END CERTIFICATE-----\n"
 csr:
   description: The certificate signing request (PEM), when I(csr_path) is given.
   returned: when csr_path is given

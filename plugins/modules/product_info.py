@@ -50,6 +50,13 @@ options:
       - Report certificates that expire within this many days.
     type: int
     default: 30
+  return_secrets:
+    description:
+      - Also return each purpose's C(password) and C(key_password) in RV(secrets), for a flow that must carry them
+        over (the product roles do, to keep the existing keystore as the internal one). Register the result with
+        C(no_log) set.
+    type: bool
+    default: false
 seealso:
   - module: carbon.keystores.keystore_info
   - module: carbon.keystores.toml_file
@@ -96,7 +103,7 @@ purposes:
       defaults and C($ref{}) fallbacks. Each holds C(table), C(configured_in_file), C(file_name), C(type), C(alias),
       C(password_state) and C(key_password_state) (C(set), C(default), or C(unknown) with the reason), C(path),
       C(inside_security_folder), C(inside_home), C(keystore_status) and, when the key entry was found,
-      C(fingerprint_sha256), C(subject), C(not_after) and C(days_left).
+      C(fingerprint_sha256), C(certificate_pem), C(subject), C(not_after) and C(days_left).
   returned: always
   type: dict
 keystores:
@@ -104,6 +111,10 @@ keystores:
     - Per keystore path, C(status) (C(ok), C(missing), C(unknown) or C(error)), and when opened its C(type),
       C(entries) and C(findings) as M(carbon.keystores.keystore_info) returns them.
   returned: always
+  type: dict
+secrets:
+  description: Per purpose, C(password) and C(key_password) as the product would use them (placeholders unresolved).
+  returned: when return_secrets is true
   type: dict
 tls_connector:
   description: Identity Server only, the TLS connector's effective properties (passwords as states).
@@ -137,7 +148,7 @@ def main():
     params = module.params
     try:
         outcome = product_inspection.product_info(params['product'], params['home'], read_file, params['version'],
-                                                  params['expiry_warning_days'])
+                                                  params['expiry_warning_days'], return_secrets=params['return_secrets'])
     except (LocalFileError,) + USER_ERRORS as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **outcome.result)

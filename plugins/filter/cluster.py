@@ -1,0 +1,34 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the product roles use to decide, on the controller, what the cluster's keystore is."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.carbon.keystores.plugins.module_utils import cluster
+
+
+def keystore_plan(infos, purpose='tls', source_node=None):
+    """{host: product_info result} -> what the flow does (see module_utils/cluster.py)."""
+    try:
+        return cluster.plan(dict(infos), purpose, source_node or None)
+    except cluster.ClusterError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def server_tables(info):
+    return cluster.server_tables(info)
+
+
+def wso2_file_name(info, product, base_name):
+    return cluster.file_name(info, product, base_name)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            'keystore_plan': keystore_plan,
+            'server_tables': server_tables,
+            'wso2_file_name': wso2_file_name,
+        }

@@ -1,0 +1,99 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One key pair per product cluster (WSO2: every node of a product uses the same TLS keystore).
+
+Given what product_info found on every node, decide what the flow does: keep the key the
+nodes agree on, generate one key for all when they still carry the pack's default, or copy
+the key from the nodes that have it to those that do not. Nodes that disagree stop the run,
+unless the operator names the node whose keystore wins. The fleet is the only state."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils import products
+
+
+class ClusterError(ValueError):
+    pass
+
+
+def node_state(info, purpose):
+    """('proper', fingerprint) / ('default', None) / ('unknown', reason) for one node's server keystore."""
+    described = (info.get('purposes') or {}).get(purpose) or {}
+    state = described.get('password_state', '')
+    if state.startswith('unknown'):
+        return 'unknown', 'its password is %s' % state[len('unknown: '):]
+    if state == 'default' or described.get('keystore_status') in ('missing', None):
+        return 'default', None
+    if described.get('keystore_status') != 'ok' or not described.get('fingerprint_sha256'):
+        return 'broken', 'its %s keystore %s cannot be used (%s)' % (purpose, described.get('path'),
+                                                                  described.get('keystore_status'))
+    return 'proper', described['fingerprint_sha256']
+
+
+def plan(infos, purpose, source_node=None):
+    """``infos``: {host: product_info result}. Returns a dict the flow acts on:
+
+    action: 'keep' | 'generate' | 'copy'; source: the node to copy from; fingerprint and
+    certificate_pem of the cluster's key when known; path (relative to the home) of the
+    keystore file to copy; needs: the nodes that do not have the cluster's key yet."""
+    states = {host: node_state(info, purpose) for host, info in sorted(infos.items())}
+    blocked = {host: reason for host, (state, reason) in states.items() if state in ('unknown', 'broken')}
+    if blocked:
+        raise ClusterError('Cannot decide the cluster\'s keystore: %s. Fix these nodes or their configuration first; '
+                           'nothing was changed.' % '; '.join('%s: %s' % item for item in blocked.items()))
+    proper = {host: fingerprint for host, (state, fingerprint) in states.items() if state == 'proper'}
+    if source_node:
+        if source_node not in infos:
+            raise ClusterError('The node named to win (%s) is not in this run; run it with that node.' % source_node)
+        if source_node not in proper:
+            raise ClusterError('The node named to win (%s) has no usable keystore of its own (it carries the pack\'s '
+                               'default or none).' % source_node)
+        winners = {source_node: proper[source_node]}
+    else:
+        winners = proper
+    fingerprints = sorted(set(winners.values()))
+    if len(fingerprints) > 1:
+        groups = {}
+        for host, fingerprint in sorted(proper.items()):
+            groups.setdefault(fingerprint, []).append(host)
+        raise ClusterError('The nodes disagree on their TLS keystore: %s. WSO2 needs one keystore on every node of a '
+                           'product; name the node whose keystore wins in the role\'s keystore_source_node variable. '
+                           'Nothing was changed.' % '; '.join('%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
+                                                              for fingerprint, hosts in groups.items()))
+    if not fingerprints:
+        return {'action': 'generate', 'source': None, 'fingerprint': None, 'certificate_pem': None,
+                'path': None, 'type': None, 'alias': None, 'needs': sorted(infos)}
+    fingerprint = fingerprints[0]
+    source = source_node or sorted(host for host, value in proper.items() if value == fingerprint)[0]
+    described = infos[source]['purposes'][purpose]
+    needs = sorted(host for host in infos if proper.get(host) != fingerprint)
+    home = infos[source]['home'].rstrip('/') + '/'
+    relative = described['path'][len(home):] if described['path'].startswith(home) else None
+    if needs and relative is None:
+        raise ClusterError('The keystore of %s (%s) is outside its product home, so it cannot be copied to the other '
+                           'nodes; move it into %s first.' % (source, described['path'], products.SECURITY_DIR))
+    return {'action': 'copy' if needs else 'keep', 'source': source, 'fingerprint': fingerprint,
+            'certificate_pem': described.get('certificate_pem'), 'path': relative, 'type': described.get('type'),
+            'alias': described.get('alias'), 'needs': needs}
+
+
+def server_tables(info):
+    """The tables that hold the server's key pair on this node: [keystore.primary] (when the product has
+    one) and [keystore.tls] wherever the file or the product reads it from its own table."""
+    purposes = info.get('purposes') or {}
+    tables = []
+    if 'primary' in purposes:
+        tables.append('keystore.primary')
+    tls = purposes.get('tls')
+    if tls is not None and (tls.get('configured_in_file') or 'primary' not in purposes):
+        tables.append('keystore.tls')
+    return tables
+
+
+def file_name(info, product, base_name):
+    """file_name to write for ``base_name``, in the style the product and the node's file use."""
+    profile = products.profile_for(product)
+    purposes = info.get('purposes') or {}
+    existing = (purposes.get('primary') or purposes.get('tls') or {}).get('file_name')
+    configured = (purposes.get('primary') or purposes.get('tls') or {}).get('configured_in_file')
+    return products.file_name_for(profile, existing if configured else None, base_name)
