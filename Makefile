@@ -10,7 +10,7 @@ SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
 SANITY_TOOLS := $(VENV)/sanity-tools
 ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
 
-.PHONY: venv test unit integration sanity demo build clean
+.PHONY: venv test unit integration sanity demo build ee clean
 
 venv: $(VENV)/.installed
 
@@ -52,13 +52,30 @@ sanity: venv $(SANITY_TOOLS)/.installed
 	cd $(SANITY_ROOT) && git init -q . && git add -A && \
 	  $(abspath $(SANITY_TOOLS))/bin/ansible-test sanity --venv --python 3.11 --color no
 
+# A two-node Identity Server sandbox in a temporary folder, converged by the collection's own playbook,
+# then the audit summary. The keystore password is random and printed nowhere.
 demo: venv
 	@sandbox=$$(mktemp -d -t carbon-keystores-demo.XXXXXX) && \
-	  $(BIN)/ansible-playbook -i localhost, demo/demo.yml -e sandbox=$$sandbox -e fixtures=$(FIXTURES) && \
+	  password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))') && \
+	  printf '%s\n' '[identity_server]' "node1 identity_server_home=$$sandbox/node1" \
+	    "node2 identity_server_home=$$sandbox/node2" '' '[identity_server:vars]' 'ansible_connection=local' \
+	    "ansible_python_interpreter=$(abspath $(BIN))/python" "identity_server_keystore_password=$$password" \
+	    > $$sandbox/inventory.ini && \
+	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini demo/sandbox.yml -e fixtures=$(FIXTURES) && \
+	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini playbooks/identity_server.yml && \
+	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini playbooks/audit.yml && \
 	  echo "The sandbox stays in $$sandbox"
 
 build: venv
 	$(BIN)/ansible-galaxy collection build --force .
+
+# Tower/AWX: an ansible-builder (v3) context with the collection and its Python needs in build/ee/context.
+ee: venv
+	rm -rf build/ee && mkdir -p build/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path build/ee .
+	mv build/ee/carbon-keystores-*.tar.gz build/ee/carbon-keystores.tar.gz
+	cp execution-environment.yml requirements.txt build/ee/
+	cd build/ee && $(abspath $(BIN))/ansible-builder create --file execution-environment.yml --context context
 
 clean:
 	rm -rf $(VENV) build carbon-keystores-*.tar.gz

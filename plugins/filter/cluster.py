@@ -25,9 +25,25 @@ def wso2_file_name(info, product, base_name):
     return cluster.file_name(info, product, base_name)
 
 
+def audit_line(purpose):
+    """One line of the audit summary for a product_info purpose."""
+    line = '%s: %s' % (purpose.get('table'), purpose.get('file_name'))
+    if purpose.get('type'):
+        line += ' (%s)' % purpose['type']
+    if purpose.get('alias'):
+        line += ', alias %s' % purpose['alias']
+    if purpose.get('fingerprint_sha256'):
+        line += ', SHA-256 %s..., expires %s (%s days)' % (purpose['fingerprint_sha256'][:23], purpose.get('not_after'),
+                                                           purpose.get('days_left'))
+    elif purpose.get('keystore_status') not in (None, 'ok'):
+        line += ', %s' % purpose['keystore_status']
+    return line
+
+
 class FilterModule:
     def filters(self):
         return {
+            'audit_line': audit_line,
             'keystore_plan': keystore_plan,
             'server_tables': server_tables,
             'wso2_file_name': wso2_file_name,

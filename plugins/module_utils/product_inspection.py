@@ -152,8 +152,10 @@ def _keystore_purpose_findings(profile, purpose, described, values, store, keyst
     found = []
     password, key_password = values.get('password'), values.get('key_password')
     if password == products.DEFAULT_PASSWORD:
+        advice = ('keep its key (data is encrypted with it) but give the keystore a password of your own'
+                  if purpose == 'internal' else 'replace it with a keystore of your own')
         found.append(_finding(purpose, 'pack_default_keystore', 'warning', 'The %s keystore still uses the pack\'s '
-                              'documented default password; replace it with a keystore of your own.' % purpose))
+                              'documented default password; %s.' % (purpose, advice)))
     if purpose in profile.key_password_equal and password is not None and key_password is not None and \
             not products.unknown_reason(password) and not products.unknown_reason(key_password) and \
             password != key_password:

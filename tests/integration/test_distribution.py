@@ -1,0 +1,71 @@
+"""The collection as users get it: a galaxy tarball installed elsewhere, and an AWX execution environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from helpers import ROOT, VENV_BIN
+from sandbox import SECURITY, build_cluster
+from test_roles import PASSWORD, recap, tls_settings
+
+
+def _isolated_env(tmp_path, collections):
+    (tmp_path / 'home').mkdir(exist_ok=True)
+    return dict(os.environ, HOME=str(tmp_path / 'home'), ANSIBLE_COLLECTIONS_PATH=str(collections),
+                ANSIBLE_CONFIG=str(tmp_path / 'none.cfg'), ANSIBLE_NOCOLOR='1')
+
+
+def _build(tmp_path, env):
+    built = subprocess.run([str(VENV_BIN / 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path),
+                            str(ROOT)], capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
+    assert built.returncode == 0, built.stdout + built.stderr
+    (tarball,) = tmp_path.glob('carbon-keystores-*.tar.gz')
+    return tarball
+
+
+def test_identity_server_playbook_from_an_installed_tarball_converges_a_sandbox(tmp_path):
+    installed = tmp_path / 'installed'
+    env = _isolated_env(tmp_path, installed)
+    tarball = _build(tmp_path, env)
+    install = subprocess.run([str(VENV_BIN / 'ansible-galaxy'), 'collection', 'install', str(tarball), '-p',
+                              str(installed)], capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
+    assert install.returncode == 0, install.stdout + install.stderr
+    playbook = installed / 'ansible_collections' / 'carbon' / 'keystores' / 'playbooks' / 'identity_server.yml'
+    assert playbook.exists()
+    cluster = tmp_path / 'cluster'
+    inventory = build_cluster(cluster, 'identity_server', ['node1', 'node2'], PASSWORD)
+    command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(playbook)]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
+    second = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
+    assert {h: c['changed'] for h, c in recap(second.stdout).items()} == {'node1': 0, 'node2': 0}
+    tls, _data = tls_settings(cluster / 'node1', 'identity_server')
+    assert tls['keystore'].parent == cluster / 'node1' / SECURITY and tls['alias'] == 'wso2is'
+    # The run used the installed copy, not this checkout.
+    listing = subprocess.run([str(VENV_BIN / 'ansible-galaxy'), 'collection', 'list', 'carbon.keystores'],
+                             capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
+    assert str(installed) in listing.stdout and str(ROOT) not in listing.stdout
+
+
+def test_ansible_builder_creates_an_execution_environment_context(tmp_path):
+    env = _isolated_env(tmp_path, tmp_path / 'none')
+    tarball = _build(tmp_path, env)
+    work = tmp_path / 'ee'
+    work.mkdir()
+    shutil.copyfile(tarball, work / 'carbon-keystores.tar.gz')
+    shutil.copyfile(ROOT / 'execution-environment.yml', work / 'execution-environment.yml')
+    shutil.copyfile(ROOT / 'requirements.txt', work / 'requirements.txt')
+    create = subprocess.run([str(VENV_BIN / 'ansible-builder'), 'create', '--file', 'execution-environment.yml',
+                             '--context', 'context'], capture_output=True, text=True, cwd=str(work), env=env,
+                            check=False)
+    assert create.returncode == 0, create.stdout + create.stderr
+    context = work / 'context'
+    containerfile = next(p for p in (context / 'Containerfile', context / 'Dockerfile') if p.exists()).read_text()
+    assert 'ansible-galaxy collection install' in containerfile and 'requirements.yml' in containerfile
+    assert (context / '_build' / 'collections' / 'carbon-keystores.tar.gz').exists()
+    python_requirements = (context / '_build' / 'requirements.txt').read_text()
+    for package in ('cryptography', 'pyjks', 'tomlkit'):
+        assert package in python_requirements
+    assert 'collections/carbon-keystores.tar.gz' in (context / '_build' / 'requirements.yml').read_text()

@@ -1,0 +1,43 @@
+"""What the roles promise on paper: argument_specs and defaults agree; ansible-lint's production profile."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from helpers import ROOT, VENV_BIN
+
+PUBLIC_ROLES = ['identity_server', 'api_manager', 'micro_integrator', 'enterprise_integrator']
+FIXED = ['home', 'keystore_password', 'truststore_password', 'ca_certificates']
+
+
+@pytest.mark.parametrize('role', PUBLIC_ROLES)
+def test_argument_specs_and_defaults_are_in_step(role):
+    folder = ROOT / 'roles' / role
+    defaults = yaml.safe_load((folder / 'defaults' / 'main.yml').read_text()) or {}
+    options = yaml.safe_load((folder / 'meta' / 'argument_specs.yml').read_text())['argument_specs']['main']['options']
+    for name in FIXED:
+        assert '%s_%s' % (role, name) in options, 'the fixed interface variable %s_%s is missing' % (role, name)
+    for name, spec in options.items():
+        assert name.startswith(role + '_'), '%s lacks the role prefix' % name
+        assert spec.get('description'), '%s has no description' % name
+        if spec.get('required'):
+            assert name not in defaults, '%s is required, so defaults/main.yml must not define it' % name
+        else:
+            assert name in defaults, '%s is in argument_specs but not in defaults/main.yml' % name
+            assert spec.get('default') == defaults[name], '%s: argument_specs says %r, defaults say %r' % (
+                name, spec.get('default'), defaults[name])
+        if 'password' in name:
+            assert spec.get('no_log') is True, '%s must be no_log' % name
+    assert set(defaults) <= set(options), 'undocumented defaults: %s' % sorted(set(defaults) - set(options))
+
+
+def test_ansible_lint_production_profile_passes():
+    env = dict(os.environ, PATH='%s:%s' % (VENV_BIN, os.environ.get('PATH', '')), NO_COLOR='1')
+    run = subprocess.run([str(VENV_BIN / 'ansible-lint'), '--profile', 'production', '--offline', 'roles', 'playbooks'],
+                         capture_output=True, text=True, cwd=str(ROOT), env=env, check=False)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "Profile 'production' was required, and it passed" in run.stdout + run.stderr
