@@ -25,8 +25,8 @@ def node_state(info, purpose):
     if state == 'default' or described.get('keystore_status') in ('missing', None):
         return 'default', None
     if described.get('keystore_status') != 'ok' or not described.get('fingerprint_sha256'):
-        return 'broken', 'its %s keystore %s cannot be used (%s)' % (purpose, described.get('path'),
-                                                                  described.get('keystore_status'))
+        return 'broken', 'its %s keystore %s cannot be used (%s)' % (
+            purpose, described.get('path'), described.get('keystore_status'))
     return 'proper', described['fingerprint_sha256']
 
 

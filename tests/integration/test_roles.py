@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import tomlkit
@@ -141,10 +140,12 @@ def test_internal_keystore_is_kept_and_never_replaced(tmp_path):
 
     # Only the explicit variable gives a fresh install a new internal key: the new key serves as internal too.
     fresh = tmp_path / 'fresh'
-    inventory = build_cluster(fresh, product, ['node1'], PASSWORD, {'identity_server_fresh_install': 'true'})
+    inventory = build_cluster(fresh, product, ['node1'], PASSWORD, {'identity_server_fresh_install': 'true',
+                                                                    'identity_server_tenant_keystore_type': 'PKCS12'})
     play(inventory, product)
     data = tomlkit.parse((fresh / 'node1' / CONFIG[product][1]).read_text()).unwrap()
     assert 'internal' not in data['keystore']
+    assert data['keystore']['tenant'] == {'type': 'PKCS12'}
 
 
 def test_api_manager_key_password_mismatch_fails_in_preflight_and_changes_nothing(tmp_path):
