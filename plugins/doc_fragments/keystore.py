@@ -45,3 +45,28 @@ notes:
   - A new file is created with mode C(0600) unless I(mode) is set; an existing file keeps its owner, group
     and mode unless they are set.
 '''
+
+    # Attributes of the modules that write a file (keystore, truststore, toml_file).
+    WRITES = r'''
+attributes:
+  check_mode:
+    support: full
+    description: Computes the change and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows what changes (entries or text) and never a password, a private key or keystore bytes.
+  safe_file_operations:
+    support: full
+    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
+'''
+
+    # Attributes of the modules that only read (keystore_info, product_info).
+    READS = r'''
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+  diff_mode:
+    support: none
+    description: Reads only.
+'''

@@ -18,19 +18,11 @@ description:
 author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
+  - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore
   - carbon.keystores.keystore.FILES
   - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
-    description: Computes the change (generating the key in memory) and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the entries before and after (alias, kind, subject, SHA-256 fingerprint, expiry); never a password or key material.
-  safe_file_operations:
-    support: full
-    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
   idempotent:
     support: partial
     description: A second run with the same options reports no change.

@@ -16,14 +16,8 @@ description:
 author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
+  - carbon.keystores.keystore.READS
   - carbon.keystores.keystore
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
 options:
   key_password:
     description:

@@ -21,13 +21,8 @@ description:
   - Passwords are never returned; each is described as C(set), C(default) or C(unknown).
 author:
   - carbon.keystores developers (@carbon-keystores)
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Reads only.
+extends_documentation_fragment:
+  - carbon.keystores.keystore.READS
 options:
   product:
     description:

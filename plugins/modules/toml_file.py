@@ -23,18 +23,10 @@ description:
 author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
+  - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.FILES
   - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
-    description: Computes the edit and writes nothing.
-  diff_mode:
-    support: full
-    description: A unified diff of the text in which the values of secret-looking keys are masked.
-  safe_file_operations:
-    support: full
-    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
   idempotent:
     support: full
     description: A second run with the same settings reports no change.

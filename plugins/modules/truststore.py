@@ -21,19 +21,11 @@ description:
 author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
+  - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore
   - carbon.keystores.keystore.FILES
   - ansible.builtin.files
 attributes:
-  check_mode:
-    support: full
-    description: Computes the change and writes nothing.
-  diff_mode:
-    support: full
-    description: Shows the entries (alias, subject, SHA-256 fingerprint, expiry) before and after.
-  safe_file_operations:
-    support: full
-    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
   idempotent:
     support: full
     description: A second run with the same certificates reports no change.
