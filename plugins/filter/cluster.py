@@ -21,8 +21,8 @@ def server_tables(info):
     return cluster.server_tables(info)
 
 
-def wso2_file_name(info, product, base_name):
-    return cluster.file_name(info, product, base_name)
+def wso2_file_name(info, product, base_name, table):
+    return cluster.file_name(info, product, base_name, table)
 
 
 def audit_line(purpose):

@@ -90,10 +90,12 @@ def server_tables(info):
     return tables
 
 
-def file_name(info, product, base_name):
-    """file_name to write for ``base_name``, in the style the product and the node's file use."""
+def file_name(info, product, base_name, table):
+    """file_name to write into ``table`` for ``base_name``: in the style that table already uses in the
+    node's file (Micro Integrator ships a bare name in [keystore.tls] but reads [keystore.primary]
+    relative to the home), else in the product's style."""
     profile = products.profile_for(product)
-    purposes = info.get('purposes') or {}
-    existing = (purposes.get('primary') or purposes.get('tls') or {}).get('file_name')
-    configured = (purposes.get('primary') or purposes.get('tls') or {}).get('configured_in_file')
-    return products.file_name_for(profile, existing if configured else None, base_name)
+    purpose = next(name for name, dotted in products.TABLES.items() if dotted == table)
+    described = (info.get('purposes') or {}).get(purpose) or {}
+    existing = described.get('file_name') if described.get('configured_in_file') else None
+    return products.file_name_for(profile, existing, base_name)

@@ -179,3 +179,13 @@ def test_nodes_that_disagree_stop_the_run_unless_a_winner_is_named(tmp_path):
     play(inventory, product, '-e', 'micro_integrator_keystore_source_node=node1')
     assert sha256_file(tmp_path / 'a' / 'node2' / SECURITY / 'wso2mi.jks') == \
         sha256_file(tmp_path / 'a' / 'node1' / SECURITY / 'wso2mi.jks')
+
+
+def test_micro_integrator_keeps_each_tables_file_name_style(tmp_path):
+    product = 'micro_integrator'
+    inventory = build_cluster(tmp_path, product, ['node1'], PASSWORD)
+    play(inventory, product)
+    data = tomlkit.parse((tmp_path / 'node1' / CONFIG[product][1]).read_text()).unwrap()
+    # The shipped file names [keystore.tls] bare; [keystore.primary] is new, so it gets MI's home-relative style.
+    assert data['keystore']['tls']['file_name'] == 'wso2mi.jks'
+    assert data['keystore']['primary']['file_name'] == 'repository/resources/security/wso2mi.jks'
