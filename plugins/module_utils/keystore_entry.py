@@ -16,7 +16,6 @@ from ansible_collections.carbon.keystores.plugins.module_utils.model import (
     normalize_alias,
 )
 
-REGENERATE_CHOICES = ('never', 'fail', 'when_different', 'always')
 DEFAULT_KEY_SIZE = {'rsa': 2048, 'ec': 256}
 
 
@@ -46,19 +45,11 @@ def open_store(data, params, name):
 
 
 def _order_chain(leaf_der, others):
-    """Leaf first, then each issuer; certificates that do not link are kept at the end."""
-    remaining = [certificates.load_certificate_der(der) for der in others]
-    chain = [certificates.load_certificate_der(leaf_der)]
-    while remaining:
-        current = chain[-1]
-        if current.issuer == current.subject:
-            break
-        issuer = next((cert for cert in remaining if cert.subject == current.issuer), None)
-        if issuer is None:
-            break
-        chain.append(issuer)
-        remaining.remove(issuer)
-    return [certificates.certificate_der(cert) for cert in chain + remaining]
+    """Leaf first, then each certificate that issued the one before; certificates that do not link are kept
+    at the end."""
+    candidates = [certificates.load_certificate_der(der) for der in others]
+    chain, _missing = certificates.complete_chain(certificates.load_certificate_der(leaf_der), candidates)
+    return [certificates.certificate_der(cert) for cert in chain + [c for c in candidates if c not in chain]]
 
 
 def _requested_material(params, name):
@@ -270,7 +261,6 @@ def _ensure_present(store, existing, alias, params, key_password, name, now, cha
         raise TaskError('%s: there is no entry %r to import the CA reply for; generate its key first and send its '
                         'certificate signing request (csr_path) to the CA.' % (name, alias))
     key, chain = _requested_material(params, name)
-    policy = params.get('regenerate') or 'fail'
     if existing is None:
         if key is None:
             key = _new_key(params)
@@ -283,13 +273,22 @@ def _ensure_present(store, existing, alias, params, key_password, name, now, cha
         return
 
     open_private_key(existing, key_password, name)
-    if params.get('ca_reply') and not params.get('private_key'):
-        # The CA's reply replaces the self-signed certificate: do not compare or renew it.
-        if existing.key_password != key_password:
-            existing.key_password = key_password
-            changes.append('changed the key password of %r' % alias)
-        return
-    current_key = certificates.load_pkcs8(existing.pkcs8)
+    # With a CA reply, the reply replaces the self-signed certificate: nothing to compare or renew.
+    if not (params.get('ca_reply') and not params.get('private_key')):
+        current_key = certificates.load_pkcs8(existing.pkcs8)
+        if _replace_when_different(existing, current_key, key, chain, key_password, params, alias, name, now,
+                                   changes, warnings):
+            return
+        _renew_if_expiring(existing, current_key, params, alias, name, now, changes)
+    if existing.key_password != key_password:
+        existing.key_password = key_password
+        changes.append('changed the key password of %r' % alias)
+
+
+def _replace_when_different(existing, current_key, key, chain, key_password, params, alias, name, now, changes,
+                            warnings):
+    """Apply the regenerate policy to an existing entry; True when its key was replaced."""
+    policy = params.get('regenerate') or 'fail'
     if key is not None:
         differences = []
         if certificates.public_key_der(current_key) != certificates.public_key_der(key):
@@ -315,11 +314,8 @@ def _ensure_present(store, existing, alias, params, key_password, name, now, cha
             existing.key_password = key_password
             existing.sealed = None
             changes.append('replaced the key of %r: %s' % (alias, reason))
-            return
-    _renew_if_expiring(existing, current_key, params, alias, name, now, changes)
-    if existing.key_password != key_password:
-        existing.key_password = key_password
-        changes.append('changed the key password of %r' % alias)
+            return True
+    return False
 
 
 def _renew_if_expiring(entry, key, params, alias, name, now, changes):

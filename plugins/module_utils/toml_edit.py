@@ -200,14 +200,13 @@ class KeyValue:
 class Block:
     """A table header and its body, or the root table before the first header."""
 
-    __slots__ = ('path', 'array', 'start', 'body_start', 'end', 'pairs')
+    __slots__ = ('path', 'array', 'start', 'body_start', 'pairs')
 
     def __init__(self, path, array, start, body_start):
         self.path = path
         self.array = array
         self.start = start
         self.body_start = body_start
-        self.end = None
         self.pairs = []
 
     @property
@@ -236,7 +235,6 @@ def scan(text):
             array = header.group(1) == '[['
             parts, after = _read_key(text, header.end())
             after = text.index(']]' if array else ']', after) + (2 if array else 1)
-            blocks[-1].end = pos
             blocks.append(Block(tuple(parts), array, pos, line_end))
             pos = line_end
             continue
@@ -250,7 +248,6 @@ def scan(text):
         pair_end = length if pair_end < 0 else pair_end + 1
         blocks[-1].pairs.append(KeyValue(tuple(parts), pos, pair_end, value_start, value_end, text[pos:value_start]))
         pos = pair_end
-    blocks[-1].end = length
     return blocks
 
 

@@ -52,7 +52,6 @@ class RemoteFileAction(ActionBase):
     writes = True
     needs = KEYSTORES
     new_file_mode = DEFAULT_NEW_FILE_MODE
-    path_option = 'path'
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -97,7 +96,7 @@ class RemoteFileAction(ActionBase):
     # --- the flow ------------------------------------------------------------------
 
     def execute(self, args, task_vars):
-        path = args[self.path_option]
+        path = args['path']
         with self.serialised(path, task_vars, write=self.writes and not self._task.check_mode):
             current = self.read_remote(path, task_vars)
             outcome = self.compute(current, args, task_vars)

@@ -268,3 +268,28 @@ def test_pkcs12_key_under_another_password_stays_sealed_until_opened_with_it():
     assert str(caught.value) == "Cannot open keystore x.p12: the key password of entry 'k' is wrong."
     keystore_io.open_private_key(back.get('k'), 'other-pass', 'x.p12')
     assert back.get('k').pkcs8 == entry.pkcs8
+
+
+def test_imported_chain_is_ordered_leaf_to_root_whatever_the_order_given():
+    import datetime
+    from cryptography.hazmat.primitives import hashes
+    from ansible_collections.carbon.keystores.plugins.module_utils import keystore_entry
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def issue(subject, key, issuer_cert, issuer_key):
+        return (x509.CertificateBuilder().subject_name(certs.parse_subject(subject)).issuer_name(issuer_cert.subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30)).sign(issuer_key, hashes.SHA256()))
+    root_key, mid_key, leaf_key = (certs.generate_private_key("ec", 256) for _number in range(3))
+    root = certs.build_self_signed(root_key, certs.parse_subject('CN=Root'))
+    mid = issue('CN=Intermediate', mid_key, root, root_key)
+    leaf = issue('CN=leaf', leaf_key, mid, mid_key)
+    stranger = certs.build_self_signed(certs.generate_private_key('ec', 256), certs.parse_subject('CN=Stranger'))
+
+    def pem(cert):
+        return cert.public_bytes(certs.serialization.Encoding.PEM).decode()
+    params = {'private_key': leaf_key.private_bytes(certs.serialization.Encoding.PEM, certs.serialization.PrivateFormat.PKCS8,
+                                                    certs.serialization.NoEncryption()).decode(),
+              'certificate': pem(leaf), 'chain': [pem(stranger) + pem(root), pem(mid)]}
+    _key, chain = keystore_entry._requested_material(params, 'x.jks')
+    assert chain == [certs.certificate_der(c) for c in (leaf, mid, root, stranger)]
