@@ -1,12 +1,15 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""carbon.keystores.product_info on the controller: read the config and keystores, describe them."""
+"""carbon.keystores.product_info on the controller: read the config and keystores, describe them.
+
+One module run on the managed host reads the config file candidates and every keystore-like
+file of the security folder; only a keystore the config places elsewhere costs another run."""
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, product_inspection
+from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, product_inspection, products
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, TOML
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction
+from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction, remote_bytes
 
 
 class ActionModule(RemoteFileAction):
@@ -15,15 +18,30 @@ class ActionModule(RemoteFileAction):
     needs = KEYSTORES + TOML
 
     def execute(self, args, task_vars):
-        files = {}
+        home = args['home'].rstrip('/') or '/'
+        profile = products.profile_for(args['product'], args.get('version'))
+        candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
+        security = '%s/%s' % (home, products.SECURITY_DIR)
+        paths = candidates + [home, security]  # the two folders for where they really are (links)
+        described, folders = self.read_remote_many(paths, task_vars, folders=[security],
+                                                   suffixes=products.KEYSTORE_SUFFIXES)
+        seen = dict(zip(paths, described))
+        for name, file_described in folders.get(security, {}).items():
+            seen['%s/%s' % (security, name)] = file_described
 
-        def read(path):
-            if path not in files:
-                files[path] = self.read_remote(path, task_vars)
-            return files[path]
+        def lookup(path):
+            if path not in seen:
+                if path.startswith(security + '/') and '/' not in path[len(security) + 1:]:
+                    # the folder listing is complete: a keystore-like name it lacks does not exist
+                    if path.lower().endswith(products.KEYSTORE_SUFFIXES):
+                        return {'kind': 'missing'}
+                seen[path] = self.read_remote_many([path], task_vars)[0][0]
+            return seen[path]
 
-        outcome = product_inspection.product_info(args['product'], args['home'], read, args.get('version'),
-                                                  args['expiry_warning_days'], return_secrets=args['return_secrets'])
+        outcome = product_inspection.product_info(
+            args['product'], home, lambda path: remote_bytes(lookup(path), path), args.get('version'),
+            args['expiry_warning_days'], return_secrets=args['return_secrets'],
+            realpath=lambda path: lookup(path).get('realpath'))
         result = dict(outcome.result)
         result['changed'] = False
         return result

@@ -7,14 +7,14 @@ the Python dependencies)."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 
+from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 
-DEFAULT_NEW_FILE_MODE = '0600'
+DEFAULT_NEW_FILE_MODE = atomic_file.DEFAULT_NEW_FILE_MODE
 
 
 class LocalFileError(Exception):
@@ -22,9 +22,12 @@ class LocalFileError(Exception):
 
 
 def read_file(path):
-    """Bytes of ``path``, or None when it does not exist."""
-    if os.path.isdir(path):
-        raise LocalFileError('%s is a directory; path must name a file.' % path)
+    """Bytes of ``path``, or None when it does not exist (a directory, device or huge file is refused)."""
+    described = atomic_file.describe(path, content=False)
+    if described['kind'] == 'missing':
+        return None
+    if described['kind'] != 'file':
+        atomic_file.read_bytes(described, path)  # raises the sentence for this kind
     try:
         with open(path, 'rb') as handle:
             return handle.read()
@@ -43,46 +46,6 @@ def read_source(value):
             return handle.read().decode('utf-8', 'surrogateescape')
     except OSError as exc:
         raise LocalFileError('Cannot read %s: %s; give a path or inline PEM.' % (value, exc.strerror))
-
-
-@contextlib.contextmanager
-def locked(path):
-    """Serialise read-modify-write of ``path`` by locking its folder (no stray lock files)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        raise LocalFileError('Cannot use folder %s: %s.' % (folder, exc.strerror))
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(handle)
-
-
-def write_file(module, path, data, new_file_mode=DEFAULT_NEW_FILE_MODE):
-    """Atomically replace ``path`` with ``data``; backup and file attributes as asked."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise LocalFileError('Cannot write %s: the folder %s does not exist.' % (path, folder))
-    existed = os.path.exists(path)
-    backup_file = module.backup_local(path) if existed and module.params.get('backup') else None
-    handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(path))
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        module.atomic_move(temp, path, unsafe_writes=module.params.get('unsafe_writes'))
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    file_args = module.load_file_common_arguments(module.params, path=path)
-    if file_args.get('mode') is None and not existed:
-        file_args['mode'] = new_file_mode
-    module.set_fs_attributes_if_different(file_args, False)
-    return backup_file
 
 
 def write_plain(path, data, mode):
@@ -111,18 +74,19 @@ def run_module(module, compute, writes=True, needs=KEYSTORES, new_file_mode=DEFA
                          'run it on the controller.')
     path = module.params['path']
     try:
-        with (locked(path) if writes and not module.check_mode else contextlib.nullcontext()):
+        with (atomic_file.folder_lock(path) if writes and not module.check_mode else contextlib.nullcontext()):
             current = read_file(path)
             outcome = compute(current)
             result = dict(outcome.result)
             if outcome.changed and outcome.data is not None and not module.check_mode:
-                backup_file = write_file(module, path, outcome.data, new_file_mode)
+                backup_file = atomic_file.replace(module, path, outcome.data, atomic_file.sha256_of(current),
+                                                  new_file_mode, module.params.get('backup'))
                 if backup_file:
                     result['backup_file'] = backup_file
             if not module.check_mode:
                 for extra in outcome.files:
                     write_plain(extra['path'], extra['data'], extra['mode'])
-    except (LocalFileError,) + USER_ERRORS as exc:
+    except (LocalFileError, atomic_file.FileProblem) + USER_ERRORS as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:
         module.warn(warning)

@@ -63,8 +63,10 @@ def purpose_settings(profile, home, settings, file_keys, purpose):
     return described, values
 
 
-def product_info(product, home, read, version=None, expiry_warning_days=30, now=None, return_secrets=False):
-    """``read(path)`` returns a file's bytes or None. Returns an Outcome (never changed).
+def product_info(product, home, read, version=None, expiry_warning_days=30, now=None, return_secrets=False,
+                 realpath=None):
+    """``read(path)`` returns a file's bytes or None; ``realpath(path)`` where the file really is
+    (symbolic links resolved), None when unknown. Returns an Outcome (never changed).
 
     With ``return_secrets``, the result also holds each purpose's password and key_password
     (for a flow that must carry them over; register it with no_log)."""
@@ -89,6 +91,8 @@ def product_info(product, home, read, version=None, expiry_warning_days=30, now=
         path = described.get('path')
         if not path:
             continue
+        if realpath is not None:
+            _resolve_links(described, realpath, home)
         findings.extend(_placement_findings(profile, purpose, described))
         if path not in keystores:
             keystores[path], opened[path] = _open(path, values, read, expiry_warning_days, now, purpose, findings)
@@ -134,9 +138,31 @@ def _open(path, values, read, expiry_warning_days, now, purpose, findings):
     return description, store
 
 
+def _resolve_links(described, realpath, home):
+    """A keystore reached through a symbolic link is where the link points: judge that place
+    (against the real places of the home and its security folder, which may be links themselves)."""
+    real = realpath(described['path'])
+    real_home = realpath(home) or home
+    real_security = realpath('%s/%s' % (home.rstrip('/'), products.SECURITY_DIR)) or ''
+    if not real or real == described['path'] or not real_security:
+        return
+    if real.startswith(real_security.rstrip('/') + '/'):
+        return
+    described['realpath'] = real
+    described['inside_security_folder'] = False
+    described['inside_home'] = described['inside_home'] and real.startswith(real_home.rstrip('/') + '/')
+
+
 def _placement_findings(profile, purpose, described):
     if purpose == 'tenant':
         return []
+    if described.get('realpath') and not described['inside_security_folder']:
+        where = 'outside_home' if profile.keystore_anywhere_in_home else 'outside_security_folder'
+        if where == 'outside_security_folder' or not described['inside_home']:
+            return [_finding(purpose, where, 'error', 'The %s store %s is a symbolic link to %s, outside %s; the '
+                             'collection neither reads nor writes keystores through such a link.' % (
+                                 purpose, described['path'], described['realpath'],
+                                 'the product home' if where == 'outside_home' else products.SECURITY_DIR))]
     if profile.keystore_anywhere_in_home:
         if not described['inside_home']:
             return [_finding(purpose, 'outside_home', 'error', 'The %s store %s is outside the product home; %s reads '

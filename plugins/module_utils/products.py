@@ -15,6 +15,8 @@ DEFAULT_ALIAS = 'wso2carbon'
 PURPOSES = ('primary', 'internal', 'tls', 'truststore', 'tenant')
 TABLES = {'primary': 'keystore.primary', 'internal': 'keystore.internal', 'tls': 'keystore.tls',
           'truststore': 'truststore', 'tenant': 'keystore.tenant'}
+# Names a keystore file of the security folder ends with (what product_info reads in one go).
+KEYSTORE_SUFFIXES = ('.jks', '.p12', '.pfx', '.pkcs12', '.jceks', '.bks', '.keystore')
 KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
 TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
 

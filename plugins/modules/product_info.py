@@ -127,9 +127,11 @@ findings:
       message: The tls keystore still uses the pack's documented default password; replace it with a keystore of your own.
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, product_inspection
+from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, atomic_file, product_inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, TOML, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, read_file
@@ -143,8 +145,9 @@ def main():
     params = module.params
     try:
         outcome = product_inspection.product_info(params['product'], params['home'], read_file, params['version'],
-                                                  params['expiry_warning_days'], return_secrets=params['return_secrets'])
-    except (LocalFileError,) + USER_ERRORS as exc:
+                                                  params['expiry_warning_days'], return_secrets=params['return_secrets'],
+                                                  realpath=os.path.realpath)
+    except (LocalFileError, atomic_file.FileProblem) + USER_ERRORS as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **outcome.result)
 

@@ -2,11 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The controller side of every carbon.keystores module.
 
-The managed host only runs ansible.builtin modules (stat, slurp, copy): all parsing,
-cryptography and editing happens here, on the controller, with the same module_utils
-code the modules' own main() uses. A file is written back only when the module_utils
-logic says its meaning changed, through ansible.builtin.copy (atomic move, owner/group/
-mode, backup, become).
+The managed host only runs carbon.keystores.remote_files (standard library only): one
+module run reads every file a task needs, one writes a file back as a compare-and-swap.
+All parsing, cryptography and editing happens here, on the controller, with the same
+module_utils code the modules' own main() uses. A file is written back only when the
+module_utils logic says its meaning changed.
 """
 
 from __future__ import annotations
@@ -25,16 +25,32 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, write_plain
 
-# Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
-DEFAULT_NEW_FILE_MODE = '0600'
+
+
+FILE_TRANSPORT = 'carbon.keystores.remote_files'
+# Compare-and-swap attempts when another controller keeps writing the same file.
+WRITE_ATTEMPTS = 5
 
 
 class RemoteFileError(Exception):
     """A problem with the remote file itself (missing folder, a directory, unreadable)."""
+
+
+class _Conflict(Exception):
+    """The remote file changed between our read and our write."""
+
+
+def remote_bytes(described, path):
+    """Bytes of a remote_files description; RemoteFileError for a directory, a device, a huge file."""
+    try:
+        return atomic_file.read_bytes(described, path)
+    except atomic_file.FileProblem as exc:
+        raise RemoteFileError(str(exc))
 
 
 class RemoteFileAction(ActionBase):
@@ -51,7 +67,8 @@ class RemoteFileAction(ActionBase):
     file_arguments = False
     writes = True
     needs = KEYSTORES
-    new_file_mode = DEFAULT_NEW_FILE_MODE
+    # Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
+    new_file_mode = atomic_file.DEFAULT_NEW_FILE_MODE
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -97,8 +114,17 @@ class RemoteFileAction(ActionBase):
 
     def execute(self, args, task_vars):
         path = args['path']
+        for _attempt in range(WRITE_ATTEMPTS):
+            try:
+                return self._read_compute_write(path, args, task_vars)
+            except _Conflict:
+                continue  # another controller wrote the file meanwhile: start again from what it wrote
+        raise RemoteFileError('%s kept changing while this task worked on it (%d attempts); nothing was written. '
+                              'Another process is rewriting it: stop it, then run again.' % (path, WRITE_ATTEMPTS))
+
+    def _read_compute_write(self, path, args, task_vars):
         with self.serialised(path, task_vars, write=self.writes and not self._task.check_mode):
-            current = self.read_remote(path, task_vars)
+            current, read_sha256 = self.read_remote(path, task_vars, with_sha256=True)
             outcome = self.compute(current, args, task_vars)
             result = dict(outcome.result)
             result['changed'] = outcome.changed
@@ -109,7 +135,7 @@ class RemoteFileAction(ActionBase):
             if outcome.changed and outcome.data is not None and not self._task.check_mode:
                 options = {option: args.get(option) for option in FILE_COMMON_ARGUMENTS}
                 options['backup'] = args.get('backup')
-                written = self.write_remote(path, outcome.data, options, task_vars, new_file=current is None)
+                written = self.write_remote(path, outcome.data, options, task_vars, expected_sha256=read_sha256)
                 if written.get('backup_file'):
                     result['backup_file'] = written['backup_file']
             if not self._task.check_mode:
@@ -117,7 +143,7 @@ class RemoteFileAction(ActionBase):
                     if extra['location'] == 'controller':
                         write_plain(extra['path'], extra['data'], extra['mode'])
                     else:
-                        self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars, new_file=True)
+                        self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars)
             return result
 
     def compute(self, current, args, task_vars):  # pragma: no cover - abstract
@@ -129,47 +155,41 @@ class RemoteFileAction(ActionBase):
         return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars,
                                     wrap_async=False)
 
-    def read_remote(self, path, task_vars):
-        """The remote file's bytes, or None when it does not exist."""
-        stat = self._module('ansible.builtin.stat', dict(path=path, follow=True, get_checksum=False,
-                                                         get_mime=False, get_attributes=False), task_vars)
-        if stat.get('failed'):
-            raise RemoteFileError('Cannot inspect %s on the managed host: %s' % (path, stat.get('msg') or stat.get('module_stderr')))
-        info = stat['stat']
-        if not info.get('exists'):
-            return None
-        if info.get('isdir'):
-            raise RemoteFileError('%s is a directory; path must name a file.' % path)
-        if not info.get('isreg'):
-            raise RemoteFileError('%s is not a regular file; path must name a file.' % path)
-        slurped = self._module('ansible.builtin.slurp', dict(src=path), task_vars)
-        if slurped.get('failed'):
-            raise RemoteFileError('Cannot read %s on the managed host: %s' % (path, slurped.get('msg')))
-        return base64.b64decode(slurped['content'])
+    def read_remote_many(self, paths, task_vars, folders=(), suffixes=()):
+        """One module run on the managed host: ([description of each path], {folder: {name: description}}),
+        descriptions as atomic_file.describe gives them (bytes via atomic_file.read_bytes)."""
+        read = self._module(FILE_TRANSPORT, dict(read=list(paths), folders=list(folders), suffixes=list(suffixes)),
+                            task_vars)
+        if read.get('failed'):
+            raise RemoteFileError('Cannot read %s on the managed host: %s' % (
+                ', '.join(list(paths) + list(folders)), read.get('msg') or read.get('module_stderr')))
+        return read['files'], {folder['path']: folder['files'] for folder in read['folders']}
 
-    def write_remote(self, path, data, options, task_vars, new_file):
-        """Write ``data`` to ``path`` with ansible.builtin.copy (atomic, attributes, backup).
+    def read_remote(self, path, task_vars, with_sha256=False):
+        """The remote file's bytes, or None when it does not exist (and, ``with_sha256``, the
+        SHA-256 a later write must still find)."""
+        described = self.read_remote_many([path], task_vars)[0][0]
+        data = remote_bytes(described, path)
+        return (data, described.get('sha256', atomic_file.ABSENT)) if with_sha256 else data
+
+    def write_remote(self, path, data, options, task_vars, expected_sha256=None):
+        """Compare-and-swap ``path`` to ``data`` on the managed host (see module remote_files).
 
         ``options``: the file options (mode, owner, group, SELinux, attributes, backup) to apply."""
-        tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
-        remote_source = self._connection._shell.join_path(tmpdir, 'source')
-        with _private_temp_file(data) as local_source:
-            self._transfer_file(local_source, remote_source)
-        self._fixup_perms2((tmpdir, remote_source))
-        copy_args = dict(
-            src=remote_source, dest=path, _original_basename=os.path.basename(path),
-            checksum=hashlib.sha1(data).hexdigest(), force=True, follow=True,
-            backup=bool(options.get('backup')),
-        )
+        write_args = dict(write=path, content=to_text(base64.b64encode(data)), backup=bool(options.get('backup')),
+                          new_file_mode=self.new_file_mode)
+        if expected_sha256 is not None:
+            write_args['expected_sha256'] = expected_sha256
         for option in FILE_COMMON_ARGUMENTS:
             if options.get(option) is not None:
-                copy_args[option] = options[option]
-        if copy_args.get('mode') is None and new_file:
-            copy_args['mode'] = self.new_file_mode
-        copied = self._module('ansible.builtin.copy', copy_args, task_vars)
-        if copied.get('failed'):
-            raise RemoteFileError('Cannot write %s on the managed host: %s' % (path, copied.get('msg')))
-        return copied
+                write_args[option] = options[option]
+        written = self._module(FILE_TRANSPORT, write_args, task_vars)
+        if written.get('conflict'):
+            raise _Conflict(written.get('msg'))
+        if written.get('failed'):
+            raise RemoteFileError('Cannot write %s on the managed host: %s' % (
+                path, written.get('msg') or written.get('module_stderr')))
+        return written
 
     def read_controller_file(self, path):
         """Bytes of a file on the controller, or None when it does not exist."""
@@ -185,10 +205,10 @@ class RemoteFileAction(ActionBase):
         if value is None or '-----BEGIN' in value:
             return value
         if remote:
-            slurped = self._module('ansible.builtin.slurp', dict(src=value), task_vars)
-            if slurped.get('failed'):
-                raise RemoteFileError('Cannot read %s on the managed host: %s' % (value, slurped.get('msg')))
-            return to_text(base64.b64decode(slurped['content']), errors='surrogate_or_strict')
+            data = self.read_remote(value, task_vars)
+            if data is None:
+                raise RemoteFileError('Cannot read %s on the managed host: it does not exist.' % value)
+            return to_text(data, errors='surrogate_or_strict')
         try:
             local = self._find_needle('files', value)
         except AnsibleError:
@@ -219,15 +239,3 @@ class RemoteFileAction(ActionBase):
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def _private_temp_file(data):
-    handle, name = tempfile.mkstemp(prefix='carbon-keystores-')
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-        yield name
-    finally:
-        os.unlink(name)

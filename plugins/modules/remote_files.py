@@ -1,0 +1,199 @@
+#!/usr/bin/python
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+module: remote_files
+short_description: Read several files in one go, or compare-and-swap one file (the collection's file transport)
+version_added: 0.2.0
+description:
+  - The managed-host half of every carbon.keystores module. The collection's action plugins parse, decide
+    and encrypt on the controller; this module is what they run on the managed host to read the files they
+    need (several files and folders in one module run) and to write a file back.
+  - A write is a compare-and-swap. Under a lock on the file's folder the file must still have the SHA-256
+    the caller read (or still be absent), then a complete temporary file in the same folder is flushed to
+    disk and renamed over it. A crash leaves the old or the new file, never a torn one. A concurrent writer
+    makes the write fail with C(conflict=true) instead of losing its change; the action plugins then read
+    again and retry.
+  - Uses the Python standard library only, so managed hosts need nothing beyond what Ansible needs.
+  - Playbooks normally use M(carbon.keystores.keystore), M(carbon.keystores.truststore),
+    M(carbon.keystores.toml_file) and M(carbon.keystores.product_info) instead.
+author:
+  - carbon.keystores developers (@carbon-keystores)
+extends_documentation_fragment:
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    description: Reads in check mode; a write reports what it would do and writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  read:
+    description:
+      - Files to read. Each is described in RV(files) with its kind, size, SHA-256 and base64 content.
+    type: list
+    elements: path
+    default: []
+  folders:
+    description:
+      - Folders whose regular files (directly inside, names ending with one of O(suffixes)) are read too.
+    type: list
+    elements: path
+    default: []
+  suffixes:
+    description:
+      - Name endings (case-insensitive) of the files read from O(folders); empty for every file.
+    type: list
+    elements: str
+    default: []
+  max_size:
+    description:
+      - Files bigger than this many bytes are described as C(too_large) and not read.
+    type: int
+    default: 33554432
+  write:
+    description:
+      - The file to write. Mutually exclusive with O(read) and O(folders).
+    type: path
+  content:
+    description:
+      - Base64 of the bytes to write to O(write).
+    type: str
+  expected_sha256:
+    description:
+      - The SHA-256 the file O(write) must still have, or V(absent) when it must still not exist.
+      - Omit to write whatever the file holds now.
+    type: str
+  new_file_mode:
+    description:
+      - The mode of a file O(write) creates when O(mode) is not given.
+    type: str
+    default: '0600'
+  backup:
+    description:
+      - Keep a timestamped copy of the file O(write) replaces.
+    type: bool
+    default: false
+seealso:
+  - module: carbon.keystores.keystore
+  - module: carbon.keystores.product_info
+'''
+
+EXAMPLES = r'''
+- name: Read a config file and every keystore of the security folder in one module run
+  carbon.keystores.remote_files:
+    read:
+      - /opt/wso2is/repository/conf/deployment.toml
+    folders:
+      - /opt/wso2is/repository/resources/security
+    suffixes: [.jks, .p12, .pfx]
+  register: read
+
+- name: Write it back only if nobody changed it meanwhile
+  carbon.keystores.remote_files:
+    write: /opt/wso2is/repository/conf/deployment.toml
+    content: "{{ new_config | b64encode }}"
+    expected_sha256: "{{ read.files[0].sha256 }}"
+'''
+
+RETURN = r'''
+files:
+  description:
+    - For each file of O(read), in order, what was found, with its C(path). C(kind) is C(file), C(missing), C(directory), C(other),
+      C(too_large) or C(error); a C(file) also has C(size), C(sha256) and C(content) (base64), and every
+      existing path has C(realpath) (symbolic links resolved), C(link) and C(mode).
+  returned: when reading
+  type: list
+  elements: dict
+folders:
+  description: For each folder of O(folders), in order, its C(path) and its C(files) (by name) described as in RV(files).
+  returned: when reading
+  type: list
+  elements: dict
+sha256:
+  description: The SHA-256 of the file after the write.
+  returned: when writing
+  type: str
+backup_file:
+  description: The backup of the replaced file.
+  returned: when writing with O(backup) and the file existed
+  type: str
+conflict:
+  description: True when the write was refused because the file changed after it was read.
+  returned: when a write was refused for that reason
+  type: bool
+'''
+
+import base64
+import binascii
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file
+
+
+def read(module):
+    params = module.params
+    files = [dict(atomic_file.describe(path, params['max_size']), path=path) for path in params['read']]
+    folders = [dict(path=folder, files=atomic_file.list_folder(folder, [s.lower() for s in params['suffixes']],
+                                                               params['max_size']))
+               for folder in params['folders']]
+    module.exit_json(changed=False, files=files, folders=folders)
+
+
+def write(module):
+    params = module.params
+    path = params['write']
+    try:
+        data = base64.b64decode(params['content'] or '', validate=True)
+    except (binascii.Error, ValueError):
+        module.fail_json(msg='content must be base64.')
+    try:
+        with atomic_file.folder_lock(path):
+            before = atomic_file.current_sha256(path)
+            after = atomic_file.sha256_of(data)
+            expected = params['expected_sha256']
+            if expected is not None and before != expected:
+                raise atomic_file.Conflict('%s changed while this task worked on it (another run wrote it); nothing '
+                                           'was written.' % path)
+            if module.check_mode:
+                module.exit_json(changed=before != after, sha256=after)
+            backup_file = atomic_file.replace(module, path, data, None, params['new_file_mode'], params['backup'])
+    except atomic_file.Conflict as exc:
+        module.fail_json(msg=str(exc), conflict=True)
+    except atomic_file.FileProblem as exc:
+        module.fail_json(msg=str(exc))
+    result = dict(changed=True, sha256=after)
+    if backup_file:
+        result['backup_file'] = backup_file
+    module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            read=dict(type='list', elements='path', default=[]),
+            folders=dict(type='list', elements='path', default=[]),
+            suffixes=dict(type='list', elements='str', default=[]),
+            max_size=dict(type='int', default=atomic_file.DEFAULT_MAX_SIZE),
+            write=dict(type='path'),
+            content=dict(type='str', no_log=True),
+            expected_sha256=dict(type='str'),
+            new_file_mode=dict(type='str', default=atomic_file.DEFAULT_NEW_FILE_MODE),
+            backup=dict(type='bool', default=False),
+        ),
+        mutually_exclusive=[('write', 'read'), ('write', 'folders')],
+        required_by={'write': ['content']},
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    if module.params['write']:
+        write(module)
+    read(module)
+
+
+if __name__ == '__main__':
+    main()
