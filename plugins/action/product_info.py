@@ -38,10 +38,19 @@ class ActionModule(RemoteFileAction):
                 seen[path] = self.read_remote_many([path], task_vars)[0][0]
             return seen[path]
 
+        used = {}
+
+        def read(path):
+            described = lookup(path)
+            used[path] = described
+            return remote_bytes(described, path)
+
         outcome = product_inspection.product_info(
-            args['product'], home, lambda path: remote_bytes(lookup(path), path), args.get('version'),
-            args['expiry_warning_days'], return_secrets=args['return_secrets'],
-            realpath=lambda path: lookup(path).get('realpath'))
+            args['product'], home, read, args.get('version'), args['expiry_warning_days'],
+            return_secrets=args['return_secrets'], realpath=lambda path: lookup(path).get('realpath'))
         result = dict(outcome.result)
         result['changed'] = False
+        if args['return_content']:
+            result['contents'] = {path: {'sha256': described.get('sha256', 'absent'), 'content': described.get('content', '')}
+                                  for path, described in used.items() if described.get('kind') in ('file', 'missing')}
         return result

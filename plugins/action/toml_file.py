@@ -11,11 +11,12 @@ from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file impor
 
 class ActionModule(RemoteFileAction):
     argument_spec = argspecs.TOML_FILE
+    spec_rules = argspecs.TOML_FILE_RULES
     file_arguments = True
     needs = TOML
 
     def secret_values(self, args):
-        return toml_file_task.secret_values(args.get('settings'))
+        return toml_file_task.secret_values(args)
 
     def compute(self, current, args, task_vars):
         return toml_file_task.run(current, args, args['path'])

@@ -28,8 +28,8 @@ options:
 notes:
   - All parsing and cryptography runs on the Ansible controller (inside the execution environment under
     Ansible Tower/AWX), which needs the Python packages C(cryptography) and C(pyjks). The managed host
-    only runs C(ansible.builtin.stat), C(ansible.builtin.slurp) and C(ansible.builtin.copy), so it needs
-    no JDK, keytool, openssl or third-party Python.
+    only runs M(carbon.keystores.remote_files) (Python standard library only; one run reads the files, one
+    writes a file back as a compare-and-swap), so it needs no JDK, keytool, openssl or third-party Python.
   - JKS and PKCS12 keystores are read and written. JCEKS keystores can be read, not written. Bouncy Castle
     BKS keystores are refused with a clear message.
 '''
@@ -41,6 +41,17 @@ options:
       - Keep a timestamped copy of the file before it is changed.
     type: bool
     default: false
+  read_from:
+    description:
+      - What an earlier task read of this file, so the task does not read it again. A dictionary from path to
+        C(sha256) and base64 C(content) (C(sha256=absent) for a file that did not exist), as
+        M(carbon.keystores.product_info) returns in RV(carbon.keystores.product_info#module:contents) with
+        O(carbon.keystores.product_info#module:return_content=true).
+      - Safe when the file changed meanwhile, since the write is a compare-and-swap against that SHA-256. The task
+        then reads the file and starts over. A path not in the dictionary is read as usual.
+      - Used by the action plugin on the controller; when the module runs on the host without it, the file is read.
+    type: dict
+    version_added: 0.2.0
 notes:
   - A new file is created with mode C(0600) unless I(mode) is set; an existing file keeps its owner, group
     and mode unless they are set.
@@ -57,7 +68,9 @@ attributes:
     description: Shows what changes (entries or text) and never a password, a private key or keystore bytes.
   safe_file_operations:
     support: full
-    description: Writes through a temporary file and an atomic move; a read-modify-write is serialised by a lock.
+    description: >-
+      Writes through a temporary file, flushed to disk, and an atomic rename; the write is a compare-and-swap
+      against what was read, so a concurrent writer is never overwritten.
 '''
 
     # Attributes of the modules that only read (keystore_info, product_info).

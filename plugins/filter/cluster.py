@@ -25,6 +25,14 @@ def wso2_file_name(info, product, base_name, table):
     return cluster.file_name(info, product, base_name, table)
 
 
+def wanted_tables(info, product, keystore, passwords, keep_internal=False, tenant_keystore_type=''):
+    return cluster.wanted_tables(info, product, keystore, passwords, keep_internal, tenant_keystore_type)
+
+
+def pending_tables(info, wanted):
+    return cluster.pending_tables(info, wanted)
+
+
 def audit_line(purpose):
     """One line of the audit summary for a product_info purpose."""
     line = '%s: %s' % (purpose.get('table'), purpose.get('file_name'))
@@ -45,6 +53,8 @@ class FilterModule:
         return {
             'audit_line': audit_line,
             'keystore_plan': keystore_plan,
+            'pending_tables': pending_tables,
             'server_tables': server_tables,
+            'wanted_tables': wanted_tables,
             'wso2_file_name': wso2_file_name,
         }

@@ -39,6 +39,7 @@ KEYSTORE = dict(
     ca_reply=dict(type='str'),
     chain_truststore=dict(type='path'),
     chain_truststore_password=dict(type='str', no_log=True),
+    read_from=dict(type='dict', no_log=True),
 )
 KEYSTORE_RULES = dict(
     required_together=[['private_key', 'certificate']],
@@ -68,6 +69,7 @@ TRUSTSTORE = dict(
     remote_src=dict(type='bool', default=False),
     pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
     backup=dict(type='bool', default=False),
+    read_from=dict(type='dict', no_log=True),
 )
 TRUSTSTORE_RULES = dict(
     mutually_exclusive=[['exclusive', 'aliases'], ['exclusive', 'fingerprints']],
@@ -75,13 +77,20 @@ TRUSTSTORE_RULES = dict(
 
 TOML_FILE = dict(
     path=dict(type='path', required=True),
-    table=dict(type='str', required=True),
+    table=dict(type='str'),
+    tables=dict(type='dict'),
     settings=dict(type='dict', default={}),
     keys=dict(type='list', elements='str', default=[], no_log=False),
     match=dict(type='dict'),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     create=dict(type='bool', default=False),
     backup=dict(type='bool', default=False),
+    read_from=dict(type='dict', no_log=True),
+)
+
+TOML_FILE_RULES = dict(
+    required_one_of=[('table', 'tables')],
+    mutually_exclusive=[('table', 'tables'), ('tables', 'match'), ('tables', 'keys')],
 )
 
 PRODUCT_INFO = dict(
@@ -91,4 +100,5 @@ PRODUCT_INFO = dict(
     version=dict(type='str'),
     expiry_warning_days=dict(type='int', default=30),
     return_secrets=dict(type='bool', default=False),
+    return_content=dict(type='bool', default=False),
 )

@@ -145,7 +145,10 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
             raise Conflict('%s changed while this task worked on it (another run wrote it); nothing was written.' % path)
     existed = os.path.exists(target)
     backup_file = module.backup_local(target) if existed and backup else None
-    handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(target), suffix='.tmp')
+    try:
+        handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(target), suffix='.tmp')
+    except OSError as exc:
+        raise FileProblem('Cannot write %s: %s (in folder %s).' % (path, exc.strerror, folder))
     try:
         os.fchmod(handle, 0o600)
         with os.fdopen(handle, 'wb') as stream:
@@ -153,12 +156,18 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
             stream.flush()
             os.fsync(stream.fileno())
         if existed:
-            module.atomic_move(temp, target, unsafe_writes=module.params.get('unsafe_writes'))
+            try:
+                module.atomic_move(temp, target, unsafe_writes=module.params.get('unsafe_writes'))
+            except Exception as exc:  # ansible-core raises a bare Exception, the OSError as its cause
+                cause = getattr(exc.__cause__, 'strerror', None)
+                raise FileProblem('Cannot write %s: %s%s' % (path, cause + '; ' if cause else '', exc))
         else:
             # atomic_move gives a new file the umask's mode (often 0644) until set_fs_attributes runs:
             # a new keystore must never be readable by others, not even for that moment.
             os.rename(temp, target)
         _sync_folder(folder)
+    except OSError as exc:
+        raise FileProblem('Cannot write %s: %s.' % (path, exc.strerror))
     finally:
         if os.path.exists(temp):
             os.unlink(temp)

@@ -298,20 +298,34 @@ def certificate_der(cert):
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-_PEM_BLOCK = re.compile(rb'-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----', re.S)
+_PEM_BEGIN = re.compile(rb'-----BEGIN ([A-Z0-9 ]{1,64})-----')
 
 
-def pem_blocks(data):
-    """[(label, pem bytes)] found in ``data``."""
+def pem_blocks(data, name='PEM input'):
+    """[(label, pem bytes)] found in ``data``, in one pass (text around the blocks is ignored, as
+    OpenSSL does). A BEGIN line without its END line is an error: a bundle cut short must not
+    lose its last certificate silently."""
     if isinstance(data, str):
-        data = data.encode('utf-8')
-    return [(match.group(1).decode('ascii'), match.group(0)) for match in _PEM_BLOCK.finditer(data)]
+        data = data.encode('utf-8', 'surrogateescape')
+    blocks, position = [], 0
+    while True:
+        begin = _PEM_BEGIN.search(data, position)
+        if begin is None:
+            return blocks
+        label = begin.group(1)
+        end_line = b'-----END ' + label + b'-----'
+        end = data.find(end_line, begin.end())
+        if end < 0:
+            raise CertificateError('%s has a -----BEGIN %s----- line without its -----END %s----- line; the file '
+                                   'looks cut short.' % (name, label.decode('ascii'), label.decode('ascii')))
+        position = end + len(end_line)
+        blocks.append((label.decode('ascii'), data[begin.start():position]))
 
 
 def load_pem_certificates(data, name='PEM input'):
     """Every CERTIFICATE block in ``data`` as DER, in order; at least one."""
     ders = []
-    for label, block in pem_blocks(data):
+    for label, block in pem_blocks(data, name):
         if label in ('CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE'):
             try:
                 ders.append(certificate_der(x509.load_pem_x509_certificate(block.replace(label.encode(), b'CERTIFICATE'))))
@@ -324,7 +338,7 @@ def load_pem_certificates(data, name='PEM input'):
 
 def load_pem_private_key(data, passphrase=None, name='private key'):
     """A private key from PEM (PKCS#8, PKCS#1 or SEC1; encrypted or not)."""
-    blocks = [block for label, block in pem_blocks(data) if label.endswith('PRIVATE KEY')]
+    blocks = [block for label, block in pem_blocks(data, name) if label.endswith('PRIVATE KEY')]
     if not blocks:
         raise CertificateError('%s contains no PEM private key (-----BEGIN PRIVATE KEY-----).' % name)
     if len(blocks) > 1:

@@ -99,3 +99,68 @@ def file_name(info, product, base_name, table):
     described = (info.get('purposes') or {}).get(purpose) or {}
     existing = described.get('file_name') if described.get('configured_in_file') else None
     return products.file_name_for(profile, existing, base_name)
+
+
+def wanted_tables(info, product, keystore, passwords, keep_internal=False, tenant_keystore_type=''):
+    """{table: settings} the node's config must hold for the cluster's ``keystore`` (path relative
+    to the home, type, alias) protected by ``passwords`` (keystore_password, key_password).
+
+    ``keep_internal``: the node is moving off a keystore it used for everything, so that keystore
+    first becomes [keystore.internal] (WSO2: data encrypted with it must stay readable)."""
+    purposes = info.get('purposes') or {}
+    tables = {}
+    internal = purposes.get('internal')
+    if keep_internal and internal and not internal.get('configured_in_file') and internal.get('keystore_status') == 'ok':
+        secrets = (info.get('secrets') or {}).get('internal') or {}
+        tables['keystore.internal'] = {
+            'file_name': internal['file_name'],
+            # the type of the file itself: a default the product would apply is not proof of what the file is
+            'type': str(info['keystores'][internal['path']]['type']).upper(),
+            'password': secrets.get('password'),
+            'alias': internal['alias'],
+            'key_password': secrets.get('key_password'),
+        }
+    base_name = keystore['path'].rsplit('/', 1)[-1]
+    for table in server_tables(info):
+        tables[table] = {
+            'file_name': file_name(info, product, base_name, table),
+            'type': str(keystore['type']).upper(),
+            'password': passwords['keystore_password'],
+            'alias': keystore['alias'],
+            'key_password': passwords['key_password'],
+        }
+    if product == 'identity_server' and tenant_keystore_type:
+        tables['keystore.tenant'] = {'type': str(tenant_keystore_type).upper()}
+    return tables
+
+
+def pending_tables(info, wanted):
+    """The part of ``wanted`` ({table: {key: value}}) the node's config file does not hold yet, judged
+    from product_info's ``config_tables`` (read with return_secrets). Only an exact match of value
+    and type counts as done: anything else is left to toml_file, which decides for itself."""
+    written = info.get('config_tables') or {}
+    pending = {}
+    for table, settings in wanted.items():
+        current = written.get(table) or {}
+        if any(key not in current or not _same_toml_value(current[key], value) for key, value in settings.items()):
+            pending[table] = settings
+    return pending
+
+
+def _same_toml_value(written, wanted):
+    """True when toml_file would leave ``written`` as it is for ``wanted`` (same TOML type and value)."""
+    for kind in (bool, str, int, float):  # bool before int: True is an int in Python, not in TOML
+        if isinstance(wanted, kind):
+            return isinstance(written, kind) and (kind is bool or not isinstance(written, bool)) and written == wanted
+    return False  # arrays and inline tables: let toml_file judge
+
+
+def certificates_missing(truststore, requested):
+    """The requested certificates (truststore_entries.Requested) whose SHA-256 is not among the
+    entries of ``truststore`` (a product_info keystore description): what the truststore module
+    would import. A truststore that was not read (missing, unreadable) lacks everything."""
+    if not truststore or truststore.get('status') != 'ok':
+        return list(requested)
+    present = {entry.get('fingerprint_sha256') for entry in truststore.get('entries') or []
+               if entry.get('kind') == 'trusted_certificate'}
+    return [wanted for wanted in requested if wanted.fingerprint not in present]

@@ -6,6 +6,7 @@ would use per purpose, each keystore described, and findings against WSO2's rule
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection, products, toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore
@@ -104,13 +105,27 @@ def product_info(product, home, read, version=None, expiry_warning_days=30, now=
     findings.extend(_tls_trust_findings(profile, purposes, values_of, opened))
 
     result = {'product': product, 'profile': profile.label, 'home': home, 'config_file': config_path,
-              'purposes': purposes, 'keystores': keystores, 'findings': findings}
+              'purposes': purposes, 'keystores': keystores, 'findings': findings,
+              'config_tables': _config_tables(file_keys, return_secrets)}
     if profile.tls_connector:
         result['tls_connector'] = _tls_connector(profile, home, settings)
     if return_secrets:
         result['secrets'] = {purpose: {key: values[key] for key in ('password', 'key_password') if key in values}
                              for purpose, values in values_of.items()}
     return Outcome(False, None, result)
+
+
+def _config_tables(file_keys, return_secrets):
+    """The keystore tables as the file writes them (no product defaults): {table: {key: value}};
+    secret values masked unless ``return_secrets``."""
+    tables = {}
+    for table in products.TABLES.values():
+        prefix = table + '.'
+        found = {key[len(prefix):]: value for key, value in file_keys.items() if key.startswith(prefix)}
+        if found:
+            tables[table] = {key: value if return_secrets or not toml_edit.is_secret_key(key) else '********'
+                             for key, value in found.items()}
+    return tables
 
 
 def _open(path, values, read, expiry_warning_days, now, purpose, findings):
@@ -131,7 +146,8 @@ def _open(path, values, read, expiry_warning_days, now, purpose, findings):
         return {'status': 'error', 'error': str(exc)}, None
     entries, store_findings = inspection.describe_store(store, values.get('password'), expiry_warning_days, now)
     configured_type = str(values.get('type') or '').lower()
-    description = {'status': 'ok', 'type': store.store_type, 'entries': entries, 'findings': store_findings}
+    description = {'status': 'ok', 'type': store.store_type, 'entries': entries, 'findings': store_findings,
+                   'sha256': hashlib.sha256(data).hexdigest()}
     if configured_type and configured_type != store.store_type:
         findings.append(_finding(purpose, 'type_mismatch', 'error', 'The config says %s is %s, but it is a %s keystore.'
                                  % (path, values.get('type'), store.store_type.upper())))

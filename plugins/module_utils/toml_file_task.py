@@ -8,37 +8,60 @@ from ansible_collections.carbon.keystores.plugins.module_utils import toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.model import Outcome
 
 
-def secret_values(settings):
-    """Values of secret-looking keys in ``settings``: masked everywhere they could be echoed."""
+def secret_values(params):
+    """Values of secret-looking keys in ``settings`` and ``tables``: masked everywhere they could be echoed."""
     found = set()
-    for key, value in (settings or {}).items():
-        if toml_edit.is_secret_key(str(key)) and value not in (None, ''):
-            found.add(str(value))
+    all_settings = [params.get('settings') or {}] + list((params.get('tables') or {}).values())
+    for settings in all_settings:
+        for key, value in (settings or {}).items() if isinstance(settings, dict) else ():
+            if toml_edit.is_secret_key(str(key)) and value not in (None, ''):
+                found.add(str(value))
     return found
+
+
+def _edits(params):
+    absent = params.get('state') == 'absent'
+    if params.get('tables') is not None:
+        if absent:
+            raise toml_edit.TomlEditError('tables sets keys of several tables; it cannot be used with state=absent '
+                                          '(remove tables one task each, with table).')
+        edits = []
+        for table, settings in params['tables'].items():
+            if not isinstance(settings, dict):
+                raise toml_edit.TomlEditError('tables.%s must be a dictionary of keys and values.' % table)
+            edits.append(toml_edit.Edit(table, settings=settings))
+        return edits
+    keys = list(params.get('keys') or [])
+    if absent and params.get('settings'):
+        keys.extend(params['settings'])
+    return [toml_edit.Edit(
+        params['table'],
+        settings=None if absent else params.get('settings'),
+        remove_keys=keys if absent else [],
+        remove_table=absent and not keys,
+        match=params.get('match'),
+    )]
 
 
 def run(data, params, name):
     if data is None and not params.get('create'):
         raise toml_edit.TomlEditError('%s does not exist; set create to true to create it.' % name)
     text = toml_edit.decode(data, name) if data is not None else ''
-    absent = params.get('state') == 'absent'
-    keys = list(params.get('keys') or [])
-    if absent and params.get('settings'):
-        keys.extend(params['settings'])
-    edit = toml_edit.Edit(
-        params['table'],
-        settings=None if absent else params.get('settings'),
-        remove_keys=keys if absent else [],
-        remove_table=absent and not keys,
-        match=params.get('match'),
-    )
-    new_text, changes = toml_edit.apply_edit(text, edit, name)
+    edits = _edits(params)
+    new_text, changes = text, []
+    for edit in edits:
+        new_text, edit_changes = toml_edit.apply_edit(new_text, edit, name)
+        changes.extend(edit_changes)
     if data is None and not changes:
         new_text, changes = '', []
     changed = bool(changes) or (data is None and params.get('create') and not absent)
     if data is None and changed and not changes:
         changes = ['created the empty file']
-    result = {'path': name, 'table': '.'.join(edit.path), 'changes': changes}
+    result = {'path': name, 'changes': changes}
+    if params.get('tables') is not None:
+        result['tables'] = ['.'.join(edit.path) for edit in edits]
+    else:
+        result['table'] = '.'.join(edits[0].path)
     diff = {'before': toml_edit.mask_secrets(text), 'after': toml_edit.mask_secrets(new_text),
             'before_header': name, 'after_header': name}
     return Outcome(changed, new_text.encode('utf-8') if changed else None, result, diff)

@@ -19,6 +19,8 @@ description:
     primary certificate, a keystore outside the security folder, a certificate expiring within
     I(expiry_warning_days), the TLS certificate missing from the truststore, missing files and aliases.
   - Passwords are never returned; each is described as C(set), C(default) or C(unknown).
+  - A keystore reached through a symbolic link is judged where the link points.
+  - Reads the configuration file and every keystore of the security folder in one module run on the managed host.
 author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
@@ -52,6 +54,15 @@ options:
         C(no_log) set.
     type: bool
     default: false
+  return_content:
+    description:
+      - Also return, in RV(contents), the bytes of every file read (base64) with their SHA-256, so that later
+        tasks pass them to O(carbon.keystores.toml_file#module:read_from) (and the same option of
+        M(carbon.keystores.keystore) and M(carbon.keystores.truststore)) instead of reading the files again.
+        The config file holds passwords, so register the result with C(no_log) set.
+    type: bool
+    default: false
+    version_added: 0.2.0
 seealso:
   - module: carbon.keystores.keystore_info
   - module: carbon.keystores.toml_file
@@ -97,16 +108,31 @@ purposes:
     - Per purpose (C(primary), C(internal), C(tls), C(truststore), C(tenant)), the effective settings after WSO2's
       defaults and C($ref{}) fallbacks. Each holds C(table), C(configured_in_file), C(file_name), C(type), C(alias),
       C(password_state) and C(key_password_state) (C(set), C(default), or C(unknown) with the reason), C(path),
-      C(inside_security_folder), C(inside_home), C(keystore_status) and, when the key entry was found,
+      C(inside_security_folder), C(inside_home), C(realpath) (when the file is a symbolic link to another
+      folder), C(keystore_status) and, when the key entry was found,
       C(fingerprint_sha256), C(certificate_pem), C(subject), C(not_after) and C(days_left).
   returned: always
   type: dict
 keystores:
   description:
     - Per keystore path, C(status) (C(ok), C(missing), C(unknown) or C(error)), and when opened its C(type),
-      C(entries) and C(findings) as M(carbon.keystores.keystore_info) returns them.
+      C(sha256) of the file, C(entries) and C(findings) as M(carbon.keystores.keystore_info) returns them.
   returned: always
   type: dict
+config_tables:
+  description:
+    - The keystore tables (C(keystore.primary), C(keystore.internal), C(keystore.tls), C(truststore),
+      C(keystore.tenant)) as the file writes them, without product defaults; secret values are masked as
+      C(********) unless O(return_secrets=true).
+  returned: always
+  type: dict
+  version_added: 0.2.0
+  sample: {"keystore.tls": {"file_name": "wso2is.jks", "type": "JKS", "alias": "wso2is", "password": "********"}}
+contents:
+  description: Per path read, C(sha256) and base64 C(content) (C(sha256=absent) for a file that does not exist).
+  returned: when return_content is true
+  type: dict
+  version_added: 0.2.0
 secrets:
   description: Per purpose, C(password) and C(key_password) as the product would use them (placeholders unresolved).
   returned: when return_secrets is true
@@ -127,6 +153,7 @@ findings:
       message: The tls keystore still uses the pack's documented default password; replace it with a keystore of your own.
 '''
 
+import base64
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -143,13 +170,24 @@ def main():
     if missing:
         module.fail_json(msg=missing + ' on the host that runs the module.')
     params = module.params
+    used = {}
+
+    def read(path):
+        used[path] = read_file(path)
+        return used[path]
+
     try:
-        outcome = product_inspection.product_info(params['product'], params['home'], read_file, params['version'],
+        outcome = product_inspection.product_info(params['product'], params['home'], read, params['version'],
                                                   params['expiry_warning_days'], return_secrets=params['return_secrets'],
                                                   realpath=os.path.realpath)
     except (LocalFileError, atomic_file.FileProblem) + USER_ERRORS as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **outcome.result)
+    result = dict(outcome.result)
+    if params['return_content']:
+        result['contents'] = {path: {'sha256': atomic_file.sha256_of(data),
+                                     'content': base64.b64encode(data).decode('ascii') if data is not None else ''}
+                              for path, data in used.items()}
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@
 
 DOCUMENTATION = r'''
 module: toml_file
-short_description: Set or remove keys of one table of a TOML file, keeping every other byte
+short_description: Set or remove keys of tables of a TOML file, keeping every other byte
 version_added: 0.1.0
 description:
   - Edits one table of a TOML file such as a WSO2 product's C(deployment.toml) or C(ei.toml), the way an operator
@@ -40,8 +40,15 @@ options:
     description:
       - Dotted name of the table, such as C(keystore.primary) or C(transport.https.sslHostConfig.certificate.properties).
         Parts that are not bare keys are quoted, as in TOML (C(a."b.c")).
+      - One of O(table) and O(tables) is required.
     type: str
-    required: true
+  tables:
+    description:
+      - Several tables to set in one read and one write of the file, as a dictionary from dotted table name to
+        the settings of that table (as in O(settings)). Tables are edited in the order given.
+      - Only with O(state=present); mutually exclusive with O(table), O(match) and O(keys).
+    type: dict
+    version_added: 0.2.0
   settings:
     description:
       - Keys and values to set in the table (I(state=present)). A key with dots is a dotted key inside the table.
@@ -104,6 +111,17 @@ EXAMPLES = r'''
       alias: wso2carbon
       key_password: "{{ vault_internal_password }}"
 
+- name: Point the primary and TLS keystores at one file, in one write
+  carbon.keystores.toml_file:
+    path: /opt/wso2is/repository/conf/deployment.toml
+    tables:
+      keystore.primary:
+        file_name: wso2is.jks
+        alias: wso2is
+      keystore.tls:
+        file_name: wso2is.jks
+        alias: wso2is
+
 - name: Edit one gateway environment of API Manager
   carbon.keystores.toml_file:
     path: /opt/wso2am/repository/conf/deployment.toml
@@ -128,9 +146,15 @@ path:
   sample: /opt/wso2is/repository/conf/deployment.toml
 table:
   description: The table edited, as a dotted name.
-  returned: always
+  returned: when O(table) was given
   type: str
   sample: keystore.primary
+tables:
+  description: The tables edited, as dotted names, in order.
+  returned: when O(tables) was given
+  type: list
+  elements: str
+  sample: [keystore.primary, keystore.tls]
 changes:
   description: What changed, one sentence each (never a value).
   returned: always
@@ -152,8 +176,9 @@ from ansible_collections.carbon.keystores.plugins.module_utils.local_file import
 
 
 def main():
-    module = AnsibleModule(argument_spec=argspecs.TOML_FILE, supports_check_mode=True, add_file_common_args=True)
-    module.no_log_values.update(toml_file_task.secret_values(module.params['settings']))
+    module = AnsibleModule(argument_spec=argspecs.TOML_FILE, supports_check_mode=True, add_file_common_args=True,
+                           **argspecs.TOML_FILE_RULES)
+    module.no_log_values.update(toml_file_task.secret_values(module.params))
     run_module(module, lambda current: toml_file_task.run(current, module.params, module.params['path']), needs=TOML)
 
 

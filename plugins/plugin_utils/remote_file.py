@@ -45,6 +45,21 @@ class _Conflict(Exception):
     """The remote file changed between our read and our write."""
 
 
+def earlier_content(earlier, path):
+    """(bytes or None, SHA-256) of what an earlier task read of ``path`` (a read_from item)."""
+    if not isinstance(earlier, dict) or not earlier.get('sha256'):
+        raise RemoteFileError('read_from[%s] must have sha256 (and content, unless sha256 is absent).' % path)
+    if earlier['sha256'] == atomic_file.ABSENT:
+        return None, atomic_file.ABSENT
+    try:
+        data = base64.b64decode(earlier.get('content') or '', validate=True)
+    except ValueError:
+        raise RemoteFileError('read_from[%s].content is not base64.' % path)
+    if atomic_file.sha256_of(data) != earlier['sha256']:
+        raise RemoteFileError('read_from[%s].content does not match its sha256.' % path)
+    return data, earlier['sha256']
+
+
 def remote_bytes(described, path):
     """Bytes of a remote_files description; RemoteFileError for a directory, a device, a huge file."""
     try:
@@ -114,17 +129,21 @@ class RemoteFileAction(ActionBase):
 
     def execute(self, args, task_vars):
         path = args['path']
+        earlier = (args.get('read_from') or {}).get(path)
         for _attempt in range(WRITE_ATTEMPTS):
             try:
-                return self._read_compute_write(path, args, task_vars)
+                return self._read_compute_write(path, args, task_vars, earlier)
             except _Conflict:
-                continue  # another controller wrote the file meanwhile: start again from what it wrote
+                earlier = None  # the file changed since it was read: start again from what it holds now
         raise RemoteFileError('%s kept changing while this task worked on it (%d attempts); nothing was written. '
                               'Another process is rewriting it: stop it, then run again.' % (path, WRITE_ATTEMPTS))
 
-    def _read_compute_write(self, path, args, task_vars):
+    def _read_compute_write(self, path, args, task_vars, earlier=None):
         with self.serialised(path, task_vars, write=self.writes and not self._task.check_mode):
-            current, read_sha256 = self.read_remote(path, task_vars, with_sha256=True)
+            if earlier:
+                current, read_sha256 = earlier_content(earlier, path)
+            else:
+                current, read_sha256 = self.read_remote(path, task_vars, with_sha256=True)
             outcome = self.compute(current, args, task_vars)
             result = dict(outcome.result)
             result['changed'] = outcome.changed

@@ -1,0 +1,83 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r'''
+name: untrusted_certificates
+short_description: The certificates a truststore does not hold yet, judged on the controller
+version_added: 0.2.0
+description:
+  - Use it with C(query) (or C(lookup) with C(wantlist=true)).
+  - Given a truststore as M(carbon.keystores.product_info) described it (an item of its RV(keystores)) and a
+    list in the form of the C(certificates) option of M(carbon.keystores.truststore), returns the items whose
+    certificates (by SHA-256) the truststore does not hold yet, that is, what the truststore module would import.
+  - Lets a flow that has already read the truststore skip the truststore task when nothing is missing, instead
+    of reading the file again. A truststore that was not read (missing, unreadable) lacks every item.
+  - Items that are paths are read on the controller from the same places as the truststore module (the role's
+    and the playbook's C(files/) folders, or the path itself).
+author:
+  - carbon.keystores developers (@carbon-keystores)
+options:
+  _terms:
+    description: Not used.
+    required: false
+  truststore:
+    description: The truststore's description from product_info (C(status), C(entries)).
+    type: dict
+    required: true
+  certificates:
+    description: Paths, inline PEM, or dictionaries with C(certificate) and optional C(alias).
+    type: list
+    elements: raw
+    required: true
+'''
+
+EXAMPLES = r'''
+- name: Import only when something is missing
+  carbon.keystores.truststore:
+    path: "{{ info.purposes.truststore.path }}"
+    password: "{{ truststore_password }}"
+    certificates: "{{ ca_certificates }}"
+  when: >-
+    query('carbon.keystores.untrusted_certificates', truststore=info.keystores[info.purposes.truststore.path],
+          certificates=ca_certificates) | length > 0
+'''
+
+RETURN = r'''
+_raw:
+  description: The items of O(certificates) with a certificate the truststore does not hold.
+  type: list
+  elements: raw
+'''
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.carbon.keystores.plugins.module_utils import cluster, truststore_entries
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        raw_items = list(self.get_option('certificates') or [])
+        try:
+            items = truststore_entries.certificate_items(raw_items)
+            missing = []
+            for raw, (alias, value, label) in zip(raw_items, items):
+                requested = truststore_entries.requested_certificates([(alias, self._pem(value, variables), label)])
+                if cluster.certificates_missing(self.get_option('truststore'), requested):
+                    missing.append(raw)
+        except USER_ERRORS as exc:
+            raise AnsibleLookupError(to_text(exc))
+        return missing
+
+    def _pem(self, value, variables):
+        if '-----BEGIN' in value:
+            return value
+        found = self.find_file_in_search_path(variables, 'files', value, ignore_missing=True)
+        if not found:
+            raise AnsibleLookupError('Cannot find %s on the controller (looked in the role\'s and playbook\'s files/ '
+                                     'folders too); give a path or inline PEM.' % value)
+        with open(found, 'rb') as handle:
+            return to_text(handle.read(), errors='surrogate_or_strict')
