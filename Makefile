@@ -1,6 +1,7 @@
 # make venv   build .venv (Python deps, ansible-core) and link this checkout as carbon.keystores
 # make test   unit + integration tests (pytest) and ansible-test sanity
-# make demo   create a keystore in a sandbox Identity Server home and describe it
+# make demo   converge a two-node Identity Server sandbox with the collection's playbook, then audit it
+# make fuzz   the hypothesis fuzzers at full strength (10,000 inputs per parser; make test runs 200)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
 SANITY_TOOLS := $(VENV)/sanity-tools
 ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
 
-.PHONY: venv test unit integration sanity demo build ee clean
+.PHONY: venv test unit fuzz integration sanity demo build ee clean
 
 venv: $(VENV)/.installed
 
@@ -25,7 +26,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 test: unit integration sanity
 
 unit: venv
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest tests/unit tests/fuzz
+
+fuzz: venv
+	CARBON_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/fuzz
 
 integration: venv
 	$(BIN)/python -m pytest tests/integration

@@ -1,5 +1,6 @@
 """Make the checkout importable as ansible_collections.carbon.keystores (via .venv's link)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -7,11 +8,23 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / '.venv' / 'collections'))
 
+# The secret scan: every ansible-playbook the suite starts runs at -vvv --diff, whatever its command line.
+os.environ['ANSIBLE_VERBOSITY'] = '3'
+os.environ['ANSIBLE_DIFF_ALWAYS'] = 'true'
+
 
 def pytest_terminal_summary(terminalreporter):
-    from matrix import TALLY
+    from helpers import SECRET_SCAN
+    from tally import FUZZ_INPUTS, TALLY
 
+    if SECRET_SCAN['runs']:
+        terminalreporter.write_line('secret scan: %d ansible-playbook runs at -vvv --diff, %d hits%s' % (
+            SECRET_SCAN['runs'], len(SECRET_SCAN['hits']), (': ' + ', '.join(SECRET_SCAN['hits'])) if SECRET_SCAN['hits'] else ''))
     if TALLY['tried']:
         groups = ', '.join('%s %d/%d' % (group, passed, tried) for group, (tried, passed) in sorted(TALLY['by_group'].items()))
         terminalreporter.write_line('bad-input matrix: %d cases tried, %d passed (%s)'
                                     % (TALLY['tried'], TALLY['passed'], groups))
+    if FUZZ_INPUTS:
+        terminalreporter.write_line('fuzz: %s inputs, none raised anything but the collection\'s own errors and none '
+                                    'hung, unless a fuzz test failed above'
+                                    % ', '.join('%s %d' % item for item in sorted(FUZZ_INPUTS.items())))

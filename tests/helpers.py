@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -112,7 +113,8 @@ class PlaybookRun:
 
 
 def run_playbook(tmp_path, tasks, *, check=False, diff=False, verbosity=0, python=VENV_PYTHON,
-                 hosts='localhost', inventory=None, env=None, cwd=ROOT, playbook_bin=None, extra_args=()):
+                 hosts='localhost', inventory=None, env=None, cwd=ROOT, playbook_bin=None, extra_args=(), secrets=(),
+                 scan=True):
     """Run ``tasks`` (a list of dicts; each is registered under its 'name') on localhost.
 
     Every task result is saved, failed or not, and returned by name: tests assert on real
@@ -121,14 +123,15 @@ def run_playbook(tmp_path, tasks, *, check=False, diff=False, verbosity=0, pytho
     results_file = tmp_path / ('results-%d.json' % len(list(tmp_path.glob('results-*.json'))))
     play_tasks = []
     names = []
-    for task in tasks:
+    for number, task in enumerate(tasks):
         task = dict(task)
         name = task['name']
-        names.append(name)
-        task.setdefault('register', name)
+        # a task name that is not a variable name (the matrix's) is registered under a made-up one
+        task.setdefault('register', name if re.match(r'^[A-Za-z_]\w*$', name) else 'result_%d' % number)
+        names.append((name, task['register']))
         task.setdefault('ignore_errors', True)
         play_tasks.append(task)
-    dump = '{{ {%s} | to_json }}' % ', '.join("'%s': (%s | default(None))" % (n, n) for n in names)
+    dump = '{{ {%s} | to_json }}' % ', '.join("%s: (%s | default(None))" % (json.dumps(n), var) for n, var in names)
     play_tasks.append({'name': 'save results', 'ansible.builtin.copy': {'content': dump, 'dest': str(results_file)},
                        'check_mode': False, 'diff': False, 'delegate_to': 'localhost', 'run_once': True,
                        'vars': {'ansible_python_interpreter': VENV_PYTHON}})
@@ -150,7 +153,84 @@ def run_playbook(tmp_path, tasks, *, check=False, diff=False, verbosity=0, pytho
     proc = subprocess.run(command, capture_output=True, text=True, cwd=str(cwd), env=environment, check=False)
     output = proc.stdout + proc.stderr
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    if scan:
+        scan_for_secrets(output, secrets_in(tasks) | set(secrets), [tmp_path])
     return PlaybookRun(proc.returncode, output, results)
+
+
+# --- the secret scan ----------------------------------------------------------------------------
+# Every ansible-playbook run of the suite runs at -vvv --diff (tests/conftest.py sets ANSIBLE_VERBOSITY
+# and ANSIBLE_DIFF_ALWAYS for the session); each runner hands its output here with the secrets it used.
+
+SECRET_SCAN = {'runs': 0, 'hits': []}
+SECRET_KEY = re.compile(r'password|passphrase|secret', re.I)
+KEYSTORE_MAGICS = (b'\xfe\xed\xfe\xed', b'\xce\xce\xce\xce')
+
+
+def secrets_in(value):
+    """Values of secret-named keys anywhere in ``value`` (task arguments, settings, extra vars)."""
+    found = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if SECRET_KEY.search(str(key)) and isinstance(item, str) and len(item) >= 4:
+                found.add(item)
+            found |= secrets_in(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found |= secrets_in(item)
+    return found
+
+
+def _keystore_fingerprints(roots):
+    """Aligned base64 windows of every keystore file under ``roots``: what a leak of its bytes shows."""
+    windows = set()
+    for root in roots:
+        for path in Path(root).rglob('*'):
+            try:
+                if not path.is_file() or path.stat().st_size < 64 or path.stat().st_size > 4 * 1024 * 1024:
+                    continue
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if not (data[:4] in KEYSTORE_MAGICS or (data[:1] == b'\x30' and path.suffix in ('.p12', '.pfx'))):
+                continue
+            encoded = base64.b64encode(data).decode('ascii')
+            for offset in (0, (len(encoded) // 2) // 4 * 4):
+                window = encoded[offset:offset + 48]
+                if len(window) == 48:
+                    windows.add(window)
+    return windows
+
+
+# The pack's documented default password is also the pack's file and alias name (wso2carbon.jks): it is
+# public knowledge, and scanning for it would only find file names.
+PUBLIC_PASSWORDS = {'wso2carbon'}
+
+
+def command_secrets(command, inventory=None):
+    """Passwords given on an ansible-playbook command line (-e name=value) and in an INI inventory."""
+    found = set()
+    words = [str(word) for word in command]
+    for word in words:
+        match = re.match(r'^(\w*(?:password|passphrase|secret)\w*)=(\S+)$', word, re.I)
+        if match:
+            found.add(match.group(2))
+    if inventory is not None and Path(inventory).exists():
+        for match in re.finditer(r'\b\w*(?:password|passphrase)\w*=(\S+)', Path(inventory).read_text(), re.I):
+            found.add(match.group(1))
+    return found - PUBLIC_PASSWORDS
+
+
+def scan_for_secrets(output, secrets, roots=()):
+    """Fail when ``output`` shows a secret, a private key, or keystore bytes in base64; tally the run."""
+    SECRET_SCAN['runs'] += 1
+    hits = [repr(secret) for secret in set(secrets) - PUBLIC_PASSWORDS if secret and secret in output]
+    if 'PRIVATE KEY' in output:
+        hits.append('PRIVATE KEY')
+    hits.extend('base64 of keystore bytes %s...' % window[:12] for window in _keystore_fingerprints(roots)
+                if window in output)
+    SECRET_SCAN['hits'].extend(hits)
+    assert not hits, 'the output of ansible-playbook -vvv --diff shows %s' % ', '.join(hits)
 
 
 def pretty(value):

@@ -144,6 +144,7 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
         if found != expected_sha256:
             raise Conflict('%s changed while this task worked on it (another run wrote it); nothing was written.' % path)
     existed = os.path.exists(target)
+    _remove_stale_temporaries(target)
     backup_file = module.backup_local(target) if existed and backup else None
     try:
         handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(target), suffix='.tmp')
@@ -176,6 +177,19 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
         file_args['mode'] = new_file_mode
     module.set_fs_attributes_if_different(file_args, False)
     return backup_file
+
+
+def _remove_stale_temporaries(target):
+    """Temporary files an earlier writer left when it was killed mid-write. Every writer holds the
+    folder lock while its temporary file exists, and the caller holds it now: these are stale."""
+    folder, base = os.path.split(target)
+    prefix = '.%s.' % base
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and name.endswith('.tmp'):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except OSError:
+                pass
 
 
 def _sync_folder(folder):

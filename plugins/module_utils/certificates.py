@@ -340,7 +340,7 @@ def load_pem_private_key(data, passphrase=None, name='private key'):
     """A private key from PEM (PKCS#8, PKCS#1 or SEC1; encrypted or not)."""
     blocks = [block for label, block in pem_blocks(data, name) if label.endswith('PRIVATE KEY')]
     if not blocks:
-        raise CertificateError('%s contains no PEM private key (-----BEGIN PRIVATE KEY-----).' % name)
+        raise CertificateError('%s contains no PEM private key block; give the key as PEM (PKCS#8, PKCS#1 or SEC1).' % name)
     if len(blocks) > 1:
         raise CertificateError('%s contains %d private keys; give exactly one.' % (name, len(blocks)))
     password = passphrase.encode('utf-8') if passphrase else None

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-from helpers import ROOT, VENV_BIN
+from helpers import ROOT, VENV_BIN, command_secrets, scan_for_secrets
 from sandbox import SECURITY, build_cluster
 from test_roles import PASSWORD, recap, tls_settings
 
@@ -40,6 +40,8 @@ def test_identity_server_playbook_from_an_installed_tarball_converges_a_sandbox(
     first = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
     assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
     second = subprocess.run(command, capture_output=True, text=True, cwd=str(tmp_path), env=env, check=False)
+    for run in (first, second):
+        scan_for_secrets(run.stdout + run.stderr, command_secrets(command, inventory) | {PASSWORD}, [cluster])
     assert {h: c['changed'] for h, c in recap(second.stdout).items()} == {'node1': 0, 'node2': 0}
     tls, _data = tls_settings(cluster / 'node1', 'identity_server')
     assert tls['keystore'].parent == cluster / 'node1' / SECURITY and tls['alias'] == 'wso2is'

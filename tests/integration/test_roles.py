@@ -6,11 +6,14 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import tomlkit
 
-from helpers import ROOT, VENV_BIN, java_keycheck, keytool_entries, sha256_file, tls_handshake
+from helpers import (
+    ROOT, VENV_BIN, command_secrets, java_keycheck, keytool_entries, scan_for_secrets, sha256_file, tls_handshake,
+)
 from sandbox import CONFIG, PACK_PASSWORD, SECURITY, build_cluster, build_node, write_inventory
 
 PASSWORD = 'Cluster-Pass-2026'
@@ -23,6 +26,7 @@ def play(inventory, product, *extra, playbook=None, env=None, cwd=ROOT, check=Tr
     environment = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
     environment.update(env or {})
     run = subprocess.run(command, capture_output=True, text=True, cwd=str(cwd), env=environment, check=False)
+    scan_for_secrets(run.stdout + run.stderr, command_secrets(command, inventory) | {PASSWORD}, [Path(inventory).parent])
     if check:
         assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
     return run

@@ -1,4 +1,5 @@
-"""The bad-input matrix's tally: every case tried is counted, and `make test` prints the count."""
+"""Tallies `make test` prints at the end (tests/conftest.py): the bad-input matrix's cases and the
+fuzzers' inputs per parser."""
 
 from __future__ import annotations
 
@@ -11,3 +12,10 @@ def tried(group, passed):
     counts = TALLY['by_group'].setdefault(group, [0, 0])
     counts[0] += 1
     counts[1] += int(bool(passed))
+
+
+FUZZ_INPUTS = {}
+
+
+def fuzzed(parser):
+    FUZZ_INPUTS[parser] = FUZZ_INPUTS.get(parser, 0) + 1
