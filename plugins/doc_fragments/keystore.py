@@ -49,12 +49,15 @@ options:
         O(carbon.keystores.product_info#module:return_content=true).
       - Safe when the file changed meanwhile, since the write is a compare-and-swap against that SHA-256. The task
         then reads the file and starts over. A path not in the dictionary is read as usual.
+      - When what was read already holds what the task asks, the task reports no change without looking at the
+        file again, so pass only a read made by the same run (the product roles pass their preflight's).
       - Used by the action plugin on the controller; when the module runs on the host without it, the file is read.
     type: dict
     version_added: 0.2.0
 notes:
-  - A new file is created with mode C(0600) unless I(mode) is set; an existing file keeps its owner, group
-    and mode unless they are set.
+  - A new file is created with mode C(0600) unless I(mode) is set. An existing file keeps its owner, group
+    and mode unless they are set, except that others lose every permission (C(0644) becomes C(0640)), since the
+    file holds keys or passwords; a backup gets the same treatment. Set I(mode) to choose another mode.
 '''
 
     # Attributes of the modules that write a file (keystore, truststore, toml_file).

@@ -146,6 +146,8 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
     existed = os.path.exists(target)
     _remove_stale_temporaries(target)
     backup_file = module.backup_local(target) if existed and backup else None
+    if backup_file:
+        _close_to_others(backup_file)  # the old content holds the same kind of secrets
     try:
         handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(target), suffix='.tmp')
     except OSError as exc:
@@ -173,10 +175,24 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
         if os.path.exists(temp):
             os.unlink(temp)
     file_args = module.load_file_common_arguments(module.params, path=target)
-    if file_args.get('mode') is None and not existed:
-        file_args['mode'] = new_file_mode
+    if file_args.get('mode') is None:
+        if existed:
+            _close_to_others(target)
+        else:
+            file_args['mode'] = new_file_mode
     module.set_fs_attributes_if_different(file_args, False)
     return backup_file
+
+
+def _close_to_others(path):
+    """Keystores and the configs that hold their passwords are never readable by every user: drop the
+    permissions of others (owner and group keep theirs, so the product still reads the file)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o007:
+            os.chmod(path, mode & ~0o007)
+    except OSError as exc:
+        raise FileProblem('Cannot protect %s from other users: %s.' % (path, exc.strerror))
 
 
 def _remove_stale_temporaries(target):
