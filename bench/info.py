@@ -1,0 +1,123 @@
+"""keystore_info on the JDK's cacerts against `keytool -list -v` on the same file; one table.
+
+Three ways, each timed --runs times (medians): the carbon.keystores.keystore_info task through
+ansible-playbook (what an operator runs), the same module_utils code called in-process (the
+parsing and description alone, without Ansible's task overhead), and keytool -list -v (one JVM).
+Each way must report the same number of entries, or the script stops.
+
+Usage: .venv/bin/python bench/info.py [--runs 5] [--readme bench/README.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'bench'))
+sys.path.insert(0, str(ROOT / '.venv' / 'collections'))
+
+from truststore_import import machine  # noqa: E402
+
+from ansible_collections.carbon.keystores.plugins.module_utils import inspection  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore  # noqa: E402
+
+CACERTS = next(p for p in ('/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/etc/ssl/certs/java/cacerts')
+               if Path(p).exists())
+PASSWORD = 'changeit'
+
+
+def timed(function):
+    start = time.perf_counter()
+    value = function()
+    return time.perf_counter() - start, value
+
+
+def keytool_list():
+    out = subprocess.run(['keytool', '-list', '-v', '-keystore', CACERTS, '-storepass', PASSWORD],
+                         capture_output=True, text=True, check=True).stdout
+    return len(re.findall(r'^Alias name: ', out, re.M))
+
+
+def in_process():
+    store = load_keystore(Path(CACERTS).read_bytes(), PASSWORD, CACERTS)
+    entries, _findings = inspection.describe_store(store, PASSWORD, 30, datetime.datetime.now(datetime.timezone.utc))
+    return len(entries)
+
+
+def through_ansible(folder):
+    playbook = folder / 'info.yml'
+    playbook.write_text('''- hosts: localhost
+  gather_facts: false
+  tasks:
+    - carbon.keystores.keystore_info:
+        path: %s
+        password: %s
+      register: info
+    - ansible.builtin.copy:
+        content: "{{ info.entries | length }}"
+        dest: %s/count
+''' % (CACERTS, PASSWORD, folder))
+    (folder / 'inventory.ini').write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n'
+                                          % sys.executable)
+
+    def run():
+        subprocess.run([str(ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(folder / 'inventory.ini'),
+                        str(playbook)], check=True, capture_output=True, cwd=str(ROOT),
+                       env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / 'ansible.cfg')))
+        return int((folder / 'count').read_text())
+    return run
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--runs', type=int, default=5)
+    parser.add_argument('--readme')
+    options = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix='carbon-info-'))
+    ways = {'carbon.keystores.keystore_info task (ansible-playbook)': through_ansible(folder),
+            'carbon.keystores module_utils, in-process': in_process,
+            'keytool -list -v': keytool_list}
+    medians, counts = {}, set()
+    for label, function in ways.items():
+        times = []
+        for _ in range(options.runs):
+            elapsed, count = timed(function)
+            times.append(elapsed)
+            counts.add(count)
+        medians[label] = statistics.median(times)
+        print('%-56s %7.3f s' % (label, medians[label]), flush=True)
+    if len(counts) != 1:
+        raise SystemExit('the ways disagree on the number of entries: %s' % counts)
+    keytool_time = medians['keytool -list -v']
+    lines = ['| way | median (s) | keytool / this |', '| --- | ---: | ---: |']
+    for label, value in medians.items():
+        lines.append('| %s | %.3f | %.1fx |' % (label, value, keytool_time / value))
+    text = '%s (%d entries), median of %d runs each.\n\n%s' % (CACERTS, counts.pop(), options.runs, '\n'.join(lines))
+    stamp = '%s, on %s.' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), machine())
+    print()
+    print(text)
+    print()
+    print(stamp)
+    if options.readme:
+        readme = Path(options.readme)
+        begin, end = '<!-- info:begin -->', '<!-- info:end -->'
+        section = '%s\n%s\n\nMeasured %s\n%s' % (begin, text, stamp, end)
+        content = readme.read_text()
+        if begin in content:
+            content = re.sub(re.escape(begin) + '.*?' + re.escape(end), lambda _m: section, content, flags=re.S)
+        else:
+            content += '\n' + section + '\n'
+        readme.write_text(content)
+
+
+if __name__ == '__main__':
+    main()
