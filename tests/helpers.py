@@ -80,12 +80,13 @@ def java_class(name, tmp_dir):
     return _COMPILED[name]
 
 
-def tls_handshake(tmp_dir, keystore, store_type, storepass, keypass, truststore, trust_type, trustpass):
+def tls_handshake(tmp_dir, keystore, store_type, storepass, keypass, truststore, trust_type, trustpass, alias=None):
     """Serve TLS on loopback with ``keystore``; a client trusting only ``truststore`` connects.
     Returns (ok, SHA-256 of the served certificate or the failure)."""
     classes = java_class('TlsCheck', tmp_dir)
     run = subprocess.run([jdk_tool('java'), '-cp', str(classes), 'TlsCheck', str(keystore), store_type, storepass,
-                          keypass, str(truststore), trust_type, trustpass], capture_output=True, text=True,
+                          keypass, str(truststore), trust_type, trustpass] + ([alias] if alias else []),
+                         capture_output=True, text=True,
                          timeout=120, check=False)
     line = (run.stdout.strip().splitlines() or [''])[-1]
     if run.returncode == 0 and line.startswith('HANDSHAKE-OK '):

@@ -1,12 +1,13 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the product roles use to decide, on the controller, what the cluster's keystore is."""
+"""Filters the product roles and the audit playbook use on the controller: the cluster's keystore, what is
+pending on a node, and the audit's lines and report."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.carbon.keystores.plugins.module_utils import cluster
+from ansible_collections.carbon.keystores.plugins.module_utils import cluster, report
 
 
 def keystore_plan(infos, purpose='tls', source_node=None):
@@ -48,12 +49,38 @@ def audit_line(purpose):
     return line
 
 
+def pkcs12_migration(info, product):
+    return cluster.pkcs12_migration(info, product)
+
+
+def migration_problems(before, after):
+    return cluster.migration_problems(before, after)
+
+
+def audit_report(infos, products_by_host, warn_days=30):
+    """{host: product_info result}, {host: product} -> the expiry report as data (report.json)."""
+    return report.build({host: (products_by_host[host], info) for host, info in dict(infos).items()}, int(warn_days))
+
+
+def audit_report_html(data):
+    return report.render_html(data)
+
+
+def expiring_within(data, days):
+    return report.expiring_within(data, int(days))
+
+
 class FilterModule:
     def filters(self):
         return {
             'audit_line': audit_line,
+            'audit_report': audit_report,
+            'audit_report_html': audit_report_html,
+            'expiring_within': expiring_within,
             'keystore_plan': keystore_plan,
             'pending_tables': pending_tables,
+            'pkcs12_migration': pkcs12_migration,
+            'migration_problems': migration_problems,
             'server_tables': server_tables,
             'wanted_tables': wanted_tables,
             'wso2_file_name': wso2_file_name,

@@ -7,7 +7,7 @@ short_description: The certificates a truststore does not hold yet, judged on th
 version_added: 0.2.0
 description:
   - Use it with C(query) (or C(lookup) with C(wantlist=true)).
-  - Given a truststore as M(carbon.keystores.product_info) described it (an item of its RV(keystores)) and a
+  - Given a truststore as M(carbon.keystores.product_info) described it (an item of its RV(carbon.keystores.product_info#module:keystores)) and a
     list in the form of the C(certificates) option of M(carbon.keystores.truststore), returns the items whose
     certificates (by SHA-256) the truststore does not hold yet, that is, what the truststore module would import.
   - Lets a flow that has already read the truststore skip the truststore task when nothing is missing, instead

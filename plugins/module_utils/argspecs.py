@@ -75,6 +75,17 @@ TRUSTSTORE_RULES = dict(
     mutually_exclusive=[['exclusive', 'aliases'], ['exclusive', 'fingerprints']],
 )
 
+KEYSTORE_CONVERT = dict(
+    src=dict(type='path', required=True),
+    path=dict(type='path', required=True),
+    type=dict(type='str', required=True, choices=['jks', 'pkcs12']),
+    password=dict(type='str', required=True, no_log=True),
+    key_password=dict(type='str', no_log=True),
+    pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
+    backup=dict(type='bool', default=False),
+    read_from=dict(type='dict', no_log=True),
+)
+
 TOML_FILE = dict(
     path=dict(type='path', required=True),
     table=dict(type='str'),

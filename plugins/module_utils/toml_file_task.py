@@ -54,6 +54,7 @@ def run(data, params, name):
         changes.extend(edit_changes)
     if data is None and not changes:
         new_text, changes = '', []
+    absent = params.get('state') == 'absent'
     changed = bool(changes) or (data is None and params.get('create') and not absent)
     if data is None and changed and not changes:
         changes = ['created the empty file']

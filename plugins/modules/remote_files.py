@@ -28,8 +28,11 @@ attributes:
     description: Reads in check mode; a write reports what it would do and writes nothing.
   diff_mode:
     support: none
+    description: The calling modules show the diff.
   platform:
+    support: full
     platforms: posix
+    description: Any POSIX host with Python.
 options:
   read:
     description:

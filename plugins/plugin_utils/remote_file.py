@@ -30,8 +30,6 @@ from ansible_collections.carbon.keystores.plugins.module_utils.dependencies impo
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, write_plain
 
-
-
 FILE_TRANSPORT = 'carbon.keystores.remote_files'
 # Compare-and-swap attempts when another controller keeps writing the same file.
 WRITE_ATTEMPTS = 5

@@ -198,13 +198,13 @@ def test_toml_editor_mutated(seeds, edits, table, settings):
     guarded(_edit, 'TOML', (mutate(seeds['TOML'], edits), table, settings))
 
 
+TOML_LINES = st.sampled_from(['[keystore.tls]', '[keystore]', '[[keystore.tls]]', 'file_name = "a.jks"', 'x = [1, 2',
+                              'tls.alias = "b"', '"quoted key" = 1', '# comment', '', 'a = """', '"""',
+                              'b = { c = 1 }', '[keystore."tls"]', 'password = \'x\''])
+TOML_SETTINGS = st.dictionaries(st.sampled_from(['file_name', 'alias', 'tls.alias']), TOML_VALUES, min_size=1, max_size=2)
+
+
 @FUZZ
-@given(lines=st.lists(st.one_of(
-    st.sampled_from(['[keystore.tls]', '[keystore]', '[[keystore.tls]]', 'file_name = "a.jks"', 'x = [1, 2',
-                     'tls.alias = "b"', '"quoted key" = 1', '# comment', '', 'a = """', '"""', 'b = { c = 1 }',
-                     '[keystore."tls"]', 'password = \'x\'']),
-    st.text(max_size=30)), max_size=30),
-       settings=st.dictionaries(st.sampled_from(['file_name', 'alias', 'tls.alias']), TOML_VALUES, min_size=1,
-                                max_size=2))
+@given(lines=st.lists(st.one_of(TOML_LINES, st.text(max_size=30)), max_size=30), settings=TOML_SETTINGS)
 def test_toml_editor_generated(lines, settings):
     guarded(_edit, 'TOML', ('\n'.join(lines).encode('utf-8', 'surrogatepass'), 'keystore.tls', settings))

@@ -139,7 +139,7 @@ def test_simultaneous_runs_lose_nothing(tmp_path):
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=str(ROOT),
                                          env=env))
         for run in runs:
-            output, _ = run.communicate()
+            output = run.communicate()[0]
             scan_for_secrets(output, {PASSWORD}, [tmp_path])
             assert run.returncode == 0, output[-4000:]
         aliases = {entry.alias for entry in load_keystore(truststore.read_bytes(), PASSWORD, str(truststore))}

@@ -91,3 +91,8 @@ def test_tables_in_one_write_and_read_from(tmp_path):
     assert data['keystore']['primary']['alias'] == 'one' and data['keystore']['tls']['alias'] == 'one'
     assert data['truststore']['algorithm'] == 'PKIX'
     assert run['forged'].get('failed') and 'does not match its sha256' in run['forged']['msg']
+
+    empty = tmp_path / 'new.toml'
+    created = run_playbook(tmp_path, [{'name': 'create', 'carbon.keystores.toml_file': dict(
+        path=str(empty), table='keystore.tls', create=True)}])
+    assert created['create']['changed'] and empty.exists() and empty.read_text() == '', pretty(created['create'])

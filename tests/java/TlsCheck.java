@@ -1,6 +1,7 @@
 // The JDK as TLS judge: serve TLS on loopback with one keystore and connect with a client that
 // trusts only the given truststore. Prints the SHA-256 fingerprint of the certificate served.
-// Usage: java TlsCheck <keystore> <type> <storepass> <keypass> <truststore> <type> <storepass>
+// Usage: java TlsCheck <keystore> <type> <storepass> <keypass> <truststore> <type> <storepass> [alias]
+// With an alias, the server serves that key entry only, as WSO2's connector does (certificateKeyAlias).
 import java.io.FileInputStream;
 import java.security.KeyStore;
 import java.security.MessageDigest;
@@ -22,7 +23,15 @@ public class TlsCheck {
 
     public static void main(String[] args) throws Exception {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(load(args[0], args[1], args[2]), args[3].toCharArray());
+        KeyStore keys = load(args[0], args[1], args[2]);
+        if (args.length > 7) {
+            KeyStore only = KeyStore.getInstance("PKCS12");
+            only.load(null, null);
+            only.setKeyEntry(args[7], keys.getKey(args[7], args[3].toCharArray()), args[3].toCharArray(),
+                             keys.getCertificateChain(args[7]));
+            keys = only;
+        }
+        kmf.init(keys, args[3].toCharArray());
         SSLContext serverContext = SSLContext.getInstance("TLS");
         serverContext.init(kmf.getKeyManagers(), null, null);
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());

@@ -1,0 +1,53 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the ``keystore_convert`` module does: copy every entry of a keystore into a file of
+another type (JKS to PKCS12, for Identity Server 7.1's move), with the same aliases, entries
+and passwords; the source stays as it is."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils import certificates
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore_entry import TaskError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import dump_keystore, load_keystore
+from ansible_collections.carbon.keystores.plugins.module_utils.model import (
+    PRIVATE_KEY, TRUSTED_CERTIFICATE, Keystore, Outcome,
+)
+
+
+def entry_summary(store):
+    """[(alias, kind, SHA-256 of the certificate)] in alias order: what must be equal on both sides."""
+    return sorted((entry.alias, entry.kind, certificates.fingerprint(entry.certificate)) for entry in store)
+
+
+def run(source, current, params, source_name, name):
+    """``source``: bytes of the keystore to convert; ``current``: bytes at the destination or None."""
+    if source is None:
+        raise TaskError('%s does not exist; src must name the keystore to convert.' % source_name)
+    key_passwords = [p for p in [params.get('key_password')] if p]
+    original = load_keystore(source, params['password'], source_name, key_passwords=key_passwords)
+    wanted_type = params['type']
+    converted = Keystore(wanted_type)
+    for entry in original:
+        if entry.kind == PRIVATE_KEY and entry.pkcs8 is None:
+            raise TaskError('%s: the key of entry %r does not open with the store password or key_password, so it '
+                            'cannot be converted; give its key password.' % (source_name, entry.alias))
+        if entry.kind not in (PRIVATE_KEY, TRUSTED_CERTIFICATE):
+            kind = entry.kind.replace('_', ' ')
+            raise TaskError('%s: entry %r is a %s entry, which %s keystores written here cannot hold; convert by '
+                            'hand with keytool -importkeystore.' % (source_name, entry.alias, kind, wanted_type.upper()))
+        converted.put(entry)
+    wanted = entry_summary(converted)
+    result = {'path': name, 'src': source_name, 'type': wanted_type, 'source_type': original.store_type,
+              'entries': [{'alias': alias, 'kind': kind, 'fingerprint_sha256': fingerprint}
+                          for alias, kind, fingerprint in wanted]}
+    if current is not None:
+        existing = load_keystore(current, params['password'], name, wanted_type, key_passwords=key_passwords)
+        if entry_summary(existing) == wanted:
+            result['changes'] = []
+            return Outcome(False, None, result)
+        raise TaskError('%s already exists and holds other entries than %s; remove it or choose another path. '
+                        'Nothing was written.' % (name, source_name))
+    result['changes'] = ['wrote %d entr%s of %s as a %s keystore' % (
+        len(wanted), 'y' if len(wanted) == 1 else 'ies', source_name, wanted_type.upper())]
+    data = dump_keystore(converted, params['password'], wanted_type, params.get('pkcs12_encryption'))
+    return Outcome(True, data, result)

@@ -1,0 +1,139 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The expiry report of playbooks/audit.yml: what every node's product reads, per purpose, with
+expiry and findings; as data (report.json) and as one self-contained HTML page (report.html)."""
+
+from __future__ import annotations
+
+import datetime
+import html
+
+PURPOSE_ORDER = ('primary', 'internal', 'tls', 'truststore', 'tenant')
+
+
+def _state(days_left, warn_days):
+    if days_left is None:
+        return 'unknown'
+    if days_left < 0:
+        return 'expired'
+    if days_left <= warn_days:
+        return 'expiring'
+    return 'ok'
+
+
+def _truststore_row(described, keystore, warn_days):
+    """One row for a truststore: how many certificates, and the one that expires first."""
+    entries = [e for e in (keystore or {}).get('entries') or [] if e.get('kind') == 'trusted_certificate']
+    count = '%d trusted certificate%s' % (len(entries), '' if len(entries) == 1 else 's')
+    row = {'alias': None, 'subject': count, 'not_after': None, 'days_left': None}
+    dated = [e for e in entries if e.get('days_left') is not None]
+    if dated:
+        first = min(dated, key=lambda e: e['days_left'])
+        row.update(alias=first['alias'], not_after=first.get('not_after'), days_left=first['days_left'],
+                   subject='%s; first to expire: %s' % (count, first.get('subject')))
+    row['state'] = _state(row['days_left'], warn_days)
+    return row
+
+
+def node_report(host, product, info, warn_days):
+    """The rows of one node: one per purpose the product uses."""
+    purposes = info.get('purposes') or {}
+    keystores = info.get('keystores') or {}
+    findings = info.get('findings') or []
+    rows = []
+    for purpose in PURPOSE_ORDER:
+        described = purposes.get(purpose)
+        if not described or purpose == 'tenant':
+            continue
+        row = {'purpose': purpose, 'table': described.get('table'), 'file': described.get('file_name'),
+               'path': described.get('path'), 'status': described.get('keystore_status')}
+        if purpose == 'truststore':
+            row.update(_truststore_row(described, keystores.get(described.get('path')), warn_days))
+        else:
+            row.update(alias=described.get('alias'), subject=described.get('subject'),
+                       not_after=described.get('not_after'), days_left=described.get('days_left'),
+                       fingerprint_sha256=described.get('fingerprint_sha256'))
+            row['state'] = _state(row['days_left'], warn_days)
+        row['findings'] = [{'severity': f['severity'], 'code': f['code'], 'message': f['message']}
+                           for f in findings if f.get('purpose') == purpose]
+        rows.append(row)
+    return {'host': host, 'product': product, 'profile': info.get('profile'), 'home': info.get('home'),
+            'config_file': info.get('config_file'), 'rows': rows,
+            'error': info.get('msg') if not purposes else None}
+
+
+def build(nodes, warn_days=30, now=None):
+    """``nodes``: {host: (product, product_info result)} -> the report as data."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    hosts = [node_report(host, product, info, warn_days) for host, (product, info) in sorted(nodes.items())]
+    report = {'generated': now.strftime('%Y-%m-%dT%H:%M:%SZ'), 'warn_days': warn_days, 'hosts': hosts}
+    report['expiring'] = sorted(expiring_within(report, warn_days), key=lambda item: item['days_left'])
+    return report
+
+
+def expiring_within(report, days):
+    """The report's rows whose certificate expires within ``days`` days (or has expired)."""
+    due = []
+    for host in report['hosts']:
+        for row in host['rows']:
+            if row.get('days_left') is not None and row['days_left'] <= days:
+                due.append({'host': host['host'], 'purpose': row['purpose'], 'alias': row.get('alias'),
+                            'days_left': row['days_left'], 'not_after': row.get('not_after')})
+    return due
+
+
+_STYLE = '''
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2em; color: #1d2733; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+h2 { font-size: 1.15em; margin: 1.6em 0 0.3em; }
+.meta { color: #5b6b7c; font-size: 0.9em; }
+table { border-collapse: collapse; width: 100%; margin-top: 0.5em; font-size: 0.9em; }
+th, td { border: 1px solid #d5dde6; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }
+th { background: #eef2f6; }
+td.days { text-align: right; white-space: nowrap; }
+tr.expired td { background: #fbe3e3; }
+tr.expired td.days { color: #a40000; font-weight: bold; }
+tr.expiring td { background: #fff4d6; }
+tr.expiring td.days { color: #8a5a00; font-weight: bold; }
+tr.ok td.days { color: #1f6f2b; }
+.finding { margin: 0; }
+.finding.error { color: #a40000; }
+.finding.warning { color: #8a5a00; }
+.legend span { display: inline-block; padding: 0.1em 0.6em; margin-right: 0.5em; border: 1px solid #d5dde6; }
+.legend .expired { background: #fbe3e3; }
+.legend .expiring { background: #fff4d6; }
+code { font-size: 0.95em; }
+'''
+
+
+def render_html(report, title='WSO2 keystores: expiry report'):
+    """One self-contained page (no script, no external resource): one table per host."""
+    esc = html.escape
+    parts = ['<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+             '<title>%s</title>' % esc(title), '<style>%s</style></head><body>' % _STYLE,
+             '<h1>%s</h1>' % esc(title),
+             '<p class="meta">Generated %s by carbon.keystores (playbooks/audit.yml). %d nodes; certificates that '
+             'expire within %d days are marked.</p>' % (esc(report['generated']), len(report['hosts']), report['warn_days']),
+             '<p class="legend"><span class="expired">expired</span><span class="expiring">expires within %d '
+             'days</span></p>' % report['warn_days']]
+    for host in report['hosts']:
+        parts.append('<h2 id="%s">%s <span class="meta">%s, %s</span></h2>' % (
+            esc(host['host'], True), esc(host['host']), esc(host['profile'] or host['product']), esc(host['home'] or '')))
+        if host.get('error'):
+            parts.append('<p class="finding error">%s</p>' % esc(host['error']))
+            continue
+        parts.append('<p class="meta">Configuration: <code>%s</code></p>' % esc(host['config_file'] or ''))
+        parts.append('<table><thead><tr><th>Purpose</th><th>File</th><th>Alias</th><th>Subject</th><th>Expires</th>'
+                     '<th>Days left</th><th>Findings</th></tr></thead><tbody>')
+        for row in host['rows']:
+            findings = ''.join('<p class="finding %s">%s</p>' % (esc(f['severity'], True), esc(f['message']))
+                               for f in row['findings']) or '&mdash;'
+            days = '' if row.get('days_left') is None else str(row['days_left'])
+            parts.append('<tr class="%s"><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td>'
+                         '<td class="days">%s</td><td>%s</td></tr>' % (
+                             esc(row.get('state') or 'unknown', True), esc(row['purpose']), esc(row.get('file') or ''),
+                             esc(row.get('alias') or ''), esc(row.get('subject') or row.get('status') or ''),
+                             esc((row.get('not_after') or '')[:10]), esc(days), findings))
+        parts.append('</tbody></table>')
+    parts.append('</body></html>')
+    return '\n'.join(parts) + '\n'
