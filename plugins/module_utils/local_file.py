@@ -38,14 +38,13 @@ def read_file(path):
 
 
 def read_source(value):
-    """Inline PEM as it is, else the text of the file it names."""
+    """Inline PEM as it is, else the text of the file it names (bounded like every file read)."""
     if value is None or '-----BEGIN' in value:
         return value
-    try:
-        with open(value, 'rb') as handle:
-            return handle.read().decode('utf-8', 'surrogateescape')
-    except OSError as exc:
-        raise LocalFileError('Cannot read %s: %s; give a path or inline PEM.' % (value, exc.strerror))
+    data = read_file(value)
+    if data is None:
+        raise LocalFileError('Cannot read %s: it does not exist; give a path or inline PEM.' % value)
+    return data.decode('utf-8', 'surrogateescape')
 
 
 def write_plain(path, data, mode):

@@ -18,6 +18,9 @@ description:
   - Removes certificates by certificate, alias or fingerprint with I(state=absent); with I(exclusive=true), removes
     every trusted certificate not listed. Private-key and secret-key entries of the file are never touched.
   - A CA certificate that has already expired is imported as asked, with a warning.
+  - Text around PEM blocks (comments, trailing garbage) is ignored, as OpenSSL does. A block whose END line is
+    missing (a bundle cut short) or whose content is not a certificate fails the task, and nothing is written.
+  - A certificate file or keystore larger than 32 MiB is refused, which bounds the memory a task uses.
 author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:

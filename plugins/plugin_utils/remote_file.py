@@ -43,6 +43,14 @@ class _Conflict(Exception):
     """The remote file changed between our read and our write."""
 
 
+def controller_bytes(path):
+    """A controller file's bytes, refusing one bigger than any certificate bundle or keystore should be."""
+    try:
+        return atomic_file.read_bytes(atomic_file.describe(path), path)
+    except atomic_file.FileProblem as exc:
+        raise RemoteFileError(str(exc))
+
+
 def earlier_content(earlier, path):
     """(bytes or None, SHA-256) of what an earlier task read of ``path`` (a read_from item)."""
     if not isinstance(earlier, dict) or not earlier.get('sha256'):
@@ -231,8 +239,7 @@ class RemoteFileAction(ActionBase):
         except AnsibleError:
             raise RemoteFileError('Cannot find %s on the controller (looked in the role\'s and playbook\'s files/ '
                                   'folders too); give a path or inline PEM.' % value)
-        with open(local, 'rb') as handle:
-            return to_text(handle.read(), errors='surrogate_or_strict')
+        return to_text(controller_bytes(local), errors='surrogate_or_strict')
 
     # --- serialisation -------------------------------------------------------------
 

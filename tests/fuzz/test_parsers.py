@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,12 +19,12 @@ from hypothesis import strategies as st
 from ansible_collections.carbon.keystores.plugins.module_utils import certificates, toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore
+from helpers import FIXTURES
 from tally import fuzzed
 
 EXAMPLES = int(os.environ.get('CARBON_FUZZ_EXAMPLES', '200'))
 HANG_SECONDS = 20
 PASSWORD = 'Fuzz-Pass-77'
-FIXTURES = Path(__file__).resolve().parents[2].parent / 'shared' / 'fixtures' / 'wso2'
 
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
