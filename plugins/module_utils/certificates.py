@@ -11,7 +11,7 @@ import re
 
 try:
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, ed448, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -113,7 +113,11 @@ def private_key_to_pkcs8(key):
 
 
 def load_pkcs8(der):
-    return serialization.load_der_private_key(der, password=None)
+    try:
+        return serialization.load_der_private_key(der, password=None)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise CertificateError('A private key in the keystore is damaged or of a kind this collection cannot use (%s).'
+                               % exc)
 
 
 def public_key_der(key):
@@ -354,6 +358,9 @@ def load_pem_private_key(data, passphrase=None, name='private key'):
         if password is not None:
             raise CertificateError('%s could not be decrypted: the passphrase is wrong or the key is damaged.' % name)
         raise CertificateError('%s is not a valid private key.' % name)
+    except UnsupportedAlgorithm as exc:  # a damaged key can name an algorithm that does not exist
+        raise CertificateError('%s is damaged or uses a key type or encryption this collection cannot read (%s).'
+                               % (name, exc))
 
 
 def certificate_pem(der):
@@ -437,7 +444,7 @@ def describe_certificate(cert_or_der, now=None):
     expires = not_after(cert)
     try:
         key_type, key_size = key_type_and_size(cert.public_key())
-    except ValueError:  # unsupported public key algorithm
+    except (ValueError, UnsupportedAlgorithm):  # unsupported public key algorithm
         key_type, key_size = 'unknown', None
     return {
         'subject': format_name(cert.subject),
@@ -496,7 +503,7 @@ def _issued_by(cert, issuer):
     try:
         cert.verify_directly_issued_by(issuer)
         return True
-    except (ValueError, TypeError, InvalidSignature):
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
         return False
 
 

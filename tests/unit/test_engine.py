@@ -293,3 +293,16 @@ def test_imported_chain_is_ordered_leaf_to_root_whatever_the_order_given():
               'certificate': pem(leaf), 'chain': [pem(stranger) + pem(root), pem(mid)]}
     _key, chain = keystore_entry._requested_material(params, 'x.jks')
     assert chain == [certs.certificate_der(c) for c in (leaf, mid, root, stranger)]
+
+
+def test_a_damaged_encrypted_key_is_refused_with_a_sentence():
+    """Found by the fuzzer: a flipped ciphertext bit decrypts to a PKCS#8 key naming an algorithm that does not
+    exist, and cryptography raised UnsupportedAlgorithm past every handler."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = certs.generate_private_key('ec', 256)
+    pem = bytearray(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(b'Fuzz-Pass-77')))
+    pem[164] ^= 1
+    with pytest.raises(certs.CertificateError):
+        certs.load_pem_private_key(bytes(pem), 'Fuzz-Pass-77', 'damaged.pem')
