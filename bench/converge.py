@@ -13,7 +13,6 @@ Usage: .venv/bin/python bench/converge.py [--hosts 1 5 20 50] [--forks 5 10] [--
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import re
 import shutil
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT / 'bench'))
 import jks  # noqa: E402  (pyjks, from .venv)
 
 from sandbox import build_cluster  # noqa: E402
-from truststore_import import machine  # noqa: E402
+from report import publish  # noqa: E402
 
 PLAYBOOK = ROOT / 'playbooks' / 'identity_server.yml'
 FLOOR = ROOT / 'bench' / 'floor.yml'
@@ -143,23 +142,9 @@ def main():
         rows = measure(options.hosts, options.forks, options.runs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    text = table(rows, options.runs)
-    stamp = '%s, on %s.' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), machine())
     plot(rows, options.plot)
-    print()
-    print(text)
-    print()
-    print(stamp)
-    if options.readme:
-        readme = Path(options.readme)
-        begin, end = '<!-- converge:begin -->', '<!-- converge:end -->'
-        section = '%s\n%s\n\nMeasured %s\n%s' % (begin, text, stamp, end)
-        content = readme.read_text()
-        if begin in content:
-            content = re.sub(re.escape(begin) + '.*?' + re.escape(end), lambda _m: section, content, flags=re.S)
-        else:
-            content += '\n' + section + '\n'
-        readme.write_text(content)
+    text = table(rows, options.runs)
+    publish('converge', text, options.readme)
 
 
 if __name__ == '__main__':

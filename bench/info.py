@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'bench'))
 sys.path.insert(0, str(ROOT / '.venv' / 'collections'))
 
-from truststore_import import machine  # noqa: E402
+from report import publish  # noqa: E402
 
 from ansible_collections.carbon.keystores.plugins.module_utils import inspection  # noqa: E402
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore  # noqa: E402
@@ -126,21 +126,7 @@ def main():
     for label, value in medians.items():
         lines.append('| %s | %.3f | %.1fx |' % (label, value, keytool_time / value))
     text = '%s (%d entries), median of %d runs each.\n\n%s' % (CACERTS, counts.pop(), options.runs, '\n'.join(lines))
-    stamp = '%s, on %s.' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), machine())
-    print()
-    print(text)
-    print()
-    print(stamp)
-    if options.readme:
-        readme = Path(options.readme)
-        begin, end = '<!-- info:begin -->', '<!-- info:end -->'
-        section = '%s\n%s\n\nMeasured %s\n%s' % (begin, text, stamp, end)
-        content = readme.read_text()
-        if begin in content:
-            content = re.sub(re.escape(begin) + '.*?' + re.escape(end), lambda _m: section, content, flags=re.S)
-        else:
-            content += '\n' + section + '\n'
-        readme.write_text(content)
+    publish('info', text, options.readme)
 
 
 if __name__ == '__main__':

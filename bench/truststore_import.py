@@ -13,9 +13,7 @@ Each way runs a first import into a new truststore and an idempotent rerun; each
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -24,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / '.venv'
@@ -154,17 +154,6 @@ def measure(runs):
     return len(files), results
 
 
-def machine():
-    cpu = 'unknown CPU'
-    try:
-        cpu = next(line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
-                   if line.startswith('model name'))
-    except (OSError, StopIteration):
-        pass
-    java = subprocess.run(['java', '-version'], capture_output=True, text=True, check=False).stderr.splitlines()[0]
-    return '%s, %d cores, %s, Python %s, %s' % (cpu, os.cpu_count(), platform.platform(), platform.python_version(), java)
-
-
 def table(count, runs, results):
     carbon_first, carbon_rerun = results['carbon.keystores.truststore (one task)']
     lines = ['| way | first run (s) | rerun (s) | first run vs carbon | rerun vs carbon |',
@@ -182,18 +171,7 @@ def main():
     options = parser.parse_args()
     count, results = measure(options.runs)
     text = table(count, options.runs, results)
-    stamp = '%s, on %s.' % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), machine())
-    print()
-    print(text)
-    print()
-    print(stamp)
-    if options.readme:
-        readme = Path(options.readme)
-        begin, end = '<!-- truststore_import:begin -->', '<!-- truststore_import:end -->'
-        content = readme.read_text()
-        section = '%s\n%s\n\nMeasured %s\n%s' % (begin, text, stamp, end)
-        content = re.sub(re.escape(begin) + '.*?' + re.escape(end), lambda _m: section, content, flags=re.S)
-        readme.write_text(content)
+    publish('truststore_import', text, options.readme)
 
 
 if __name__ == '__main__':
