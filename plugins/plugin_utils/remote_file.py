@@ -101,6 +101,10 @@ class RemoteFileAction(ActionBase):
         try:
             args, no_log_values = self._validated_args()
             no_log_values.update(self.secret_values(args))
+            # read_from is no_log for the file contents it carries; its digests (and 'absent') are not secrets,
+            # and masking them would blank every 'absent' in a message
+            no_log_values.difference_update(item.get('sha256') for item in (args.get('read_from') or {}).values()
+                                            if isinstance(item, dict))
             missing = missing_dependencies(self.needs)
             if missing:
                 raise RemoteFileError(missing + ' (on the Ansible controller, or in the execution environment).')
