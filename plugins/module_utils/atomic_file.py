@@ -129,6 +129,14 @@ def current_sha256(path):
         raise FileProblem('Cannot read %s: %s.' % (path, exc.strerror))
 
 
+def check_unchanged(path, expected_sha256):
+    """The SHA-256 ``path`` holds now; Conflict when it is not ``expected_sha256`` (None: any content)."""
+    found = current_sha256(path)
+    if expected_sha256 is not None and found != expected_sha256:
+        raise Conflict('%s changed while this task worked on it (another run wrote it); nothing was written.' % path)
+    return found
+
+
 def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_FILE_MODE, backup=False):
     """Compare-and-swap ``path`` to ``data`` with ``module``'s atomic_move (keeps owner, group,
     mode and SELinux context of an existing file), then apply the task's file attributes.
@@ -139,10 +147,7 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise FileProblem('Cannot write %s: the folder %s does not exist.' % (path, folder))
-    if expected_sha256 is not None:
-        found = current_sha256(target)
-        if found != expected_sha256:
-            raise Conflict('%s changed while this task worked on it (another run wrote it); nothing was written.' % path)
+    check_unchanged(target, expected_sha256)
     existed = os.path.exists(target)
     _remove_stale_temporaries(target)
     backup_file = module.backup_local(target) if existed and backup else None

@@ -156,12 +156,8 @@ def write(module):
         module.fail_json(msg='content must be base64.')
     try:
         with atomic_file.folder_lock(path):
-            before = atomic_file.current_sha256(path)
+            before = atomic_file.check_unchanged(path, params['expected_sha256'])
             after = atomic_file.sha256_of(data)
-            expected = params['expected_sha256']
-            if expected is not None and before != expected:
-                raise atomic_file.Conflict('%s changed while this task worked on it (another run wrote it); nothing '
-                                           'was written.' % path)
             if module.check_mode:
                 module.exit_json(changed=before != after, sha256=after)
             backup_file = atomic_file.replace(module, path, data, None, params['new_file_mode'], params['backup'])

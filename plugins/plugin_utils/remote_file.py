@@ -28,7 +28,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, write_plain
+from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, read_file, write_plain
 
 FILE_TRANSPORT = 'carbon.keystores.remote_files'
 # Compare-and-swap attempts when another controller keeps writing the same file.
@@ -46,9 +46,12 @@ class _Conflict(Exception):
 def controller_bytes(path):
     """A controller file's bytes, refusing one bigger than any certificate bundle or keystore should be."""
     try:
-        return atomic_file.read_bytes(atomic_file.describe(path), path)
+        data = read_file(path)
     except atomic_file.FileProblem as exc:
         raise RemoteFileError(str(exc))
+    if data is None:
+        raise RemoteFileError('Cannot read %s on the controller: it does not exist.' % path)
+    return data
 
 
 def earlier_content(earlier, path):
