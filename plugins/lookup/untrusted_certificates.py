@@ -53,7 +53,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.carbon.keystores.plugins.module_utils import cluster, truststore_entries
+from ansible_collections.carbon.keystores.plugins.module_utils import certificates, cluster, truststore_entries
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 
 
@@ -62,14 +62,18 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         raw_items = list(self.get_option('certificates') or [])
         try:
-            items = truststore_entries.certificate_items(raw_items)
-            missing = []
-            for raw, (alias, value, label) in zip(raw_items, items):
-                requested = truststore_entries.requested_certificates([(alias, self._pem(value, variables), label)])
-                if cluster.certificates_missing(self.get_option('truststore'), requested):
-                    missing.append(raw)
+            with certificates.tolerating_zero_serials():
+                return self._missing(raw_items, variables)
         except USER_ERRORS as exc:
             raise AnsibleLookupError(to_text(exc))
+
+    def _missing(self, raw_items, variables):
+        items = truststore_entries.certificate_items(raw_items)
+        missing = []
+        for raw, (alias, value, label) in zip(raw_items, items):
+            requested = truststore_entries.requested_certificates([(alias, self._pem(value, variables), label)])
+            if cluster.certificates_missing(self.get_option('truststore'), requested):
+                missing.append(raw)
         return missing
 
     def _pem(self, value, variables):

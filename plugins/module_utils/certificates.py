@@ -5,9 +5,11 @@ self-signed certificates, PEM input, and a certificate described as plain data."
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import re
+import warnings
 
 try:
     from cryptography import x509
@@ -289,6 +291,17 @@ def build_self_signed(private_key, subject, subject_alt_names=(), valid_days=365
         builder = builder.add_extension(x509.ExtendedKeyUsage([eku_oids[name] for name in extended_key_usage]), critical=False)
     algorithm = None if isinstance(private_key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
     return builder.sign(private_key, algorithm)
+
+
+@contextlib.contextmanager
+def tolerating_zero_serials():
+    """Work on certificates without cryptography's deprecation warning for a serial number of zero
+    (in the certificate or in its authority key identifier), which trusted roots in every JDK's
+    cacerts have (Starfield, Go Daddy): printed on the task's stderr, it says nothing an operator
+    can act on. Wraps a whole task, since cryptography parses lazily."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'Parsed a serial number which wasn.t positive')
+        yield
 
 
 def load_certificate_der(der):

@@ -25,7 +25,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file
+from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file, certificates
 from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
 from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, read_file, write_plain
@@ -111,7 +111,8 @@ class RemoteFileAction(ActionBase):
             missing = missing_dependencies(self.needs)
             if missing:
                 raise RemoteFileError(missing + ' (on the Ansible controller, or in the execution environment).')
-            result.update(self.execute(args, task_vars))
+            with certificates.tolerating_zero_serials():
+                result.update(self.execute(args, task_vars))
         except (RemoteFileError, LocalFileError) + USER_ERRORS as exc:
             result['failed'] = True
             result['msg'] = to_text(exc)
