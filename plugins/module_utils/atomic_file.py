@@ -102,6 +102,14 @@ def list_folder(folder, suffixes, max_size=DEFAULT_MAX_SIZE):
     return found
 
 
+def read_many(paths, folders=(), suffixes=(), max_size=DEFAULT_MAX_SIZE):
+    """Everything one read needs, in the shape the remote_files module returns: ``files``, one
+    describe() per path, and ``folders``, one list_folder() per folder (suffixes compared lowercased)."""
+    suffixes = [suffix.lower() for suffix in suffixes]
+    return {'files': [dict(describe(path, max_size), path=path) for path in paths],
+            'folders': [{'path': folder, 'files': list_folder(folder, suffixes, max_size)} for folder in folders]}
+
+
 @contextlib.contextmanager
 def folder_lock(path):
     """Serialise read-modify-write of ``path`` on this host by locking its folder (no lock files)."""

@@ -140,11 +140,8 @@ from ansible_collections.carbon.keystores.plugins.module_utils import atomic_fil
 
 def read(module):
     params = module.params
-    files = [dict(atomic_file.describe(path, params['max_size']), path=path) for path in params['read']]
-    folders = [dict(path=folder, files=atomic_file.list_folder(folder, [s.lower() for s in params['suffixes']],
-                                                               params['max_size']))
-               for folder in params['folders']]
-    module.exit_json(changed=False, files=files, folders=folders)
+    module.exit_json(changed=False, **atomic_file.read_many(params['read'], params['folders'], params['suffixes'],
+                                                            params['max_size']))
 
 
 def write(module):

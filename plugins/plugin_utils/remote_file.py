@@ -23,6 +23,7 @@ from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file, certificates
@@ -31,6 +32,8 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import USE
 from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, read_file, write_plain
 
 FILE_TRANSPORT = 'carbon.keystores.remote_files'
+# Set to false to read through a remote_files run even where the managed host is the controller itself.
+LOCAL_READS_VARIABLE = 'carbon_keystores_local_reads'
 # Compare-and-swap attempts when another controller keeps writing the same file.
 WRITE_ATTEMPTS = 5
 
@@ -188,11 +191,30 @@ class RemoteFileAction(ActionBase):
         return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars,
                                     wrap_async=False)
 
+    def reads_in_process(self, task_vars):
+        """True when the managed host is this controller as this very user (local connection, no
+        become), so reading here gives what a module run would, without the run's cost."""
+        if self._connection.transport != 'local' or self._play_context.become:
+            return False
+        if getattr(self._connection, 'become', None) is not None:
+            return False
+        wanted = task_vars.get(LOCAL_READS_VARIABLE, True)
+        if isinstance(wanted, str):
+            wanted = self._templar.template(wanted)
+        return boolean(wanted, strict=False)
+
     def read_remote_many(self, paths, task_vars, folders=(), suffixes=()):
-        """One module run on the managed host: ([description of each path], {folder: {name: description}}),
-        descriptions as atomic_file.describe gives them (bytes via atomic_file.read_bytes)."""
-        read = self._module(FILE_TRANSPORT, dict(read=list(paths), folders=list(folders), suffixes=list(suffixes)),
-                            task_vars)
+        """One read of the managed host: ([description of each path], {folder: {name: description}}),
+        descriptions as atomic_file.describe gives them (bytes via atomic_file.read_bytes). A module
+        run of remote_files, or the same code in this process when reads_in_process()."""
+        if self.reads_in_process(task_vars):
+            # expanded as the module's 'path' options would be
+            as_module = [os.path.expanduser(os.path.expandvars(path)) for path in paths]
+            read = atomic_file.read_many(as_module, [os.path.expanduser(os.path.expandvars(folder))
+                                                     for folder in folders], list(suffixes))
+        else:
+            read = self._module(FILE_TRANSPORT, dict(read=list(paths), folders=list(folders),
+                                                     suffixes=list(suffixes)), task_vars)
         if read.get('failed'):
             raise RemoteFileError('Cannot read %s on the managed host: %s' % (
                 ', '.join(list(paths) + list(folders)), read.get('msg') or read.get('module_stderr')))
