@@ -194,14 +194,16 @@ class RemoteFileAction(ActionBase):
     def reads_in_process(self, task_vars):
         """True when the managed host is this controller as this very user (local connection, no
         become), so reading here gives what a module run would, without the run's cost."""
-        if self._connection.transport != 'local' or self._play_context.become:
-            return False
-        if getattr(self._connection, 'become', None) is not None:
-            return False
         wanted = task_vars.get(LOCAL_READS_VARIABLE, True)
         if isinstance(wanted, str):
             wanted = self._templar.template(wanted)
-        return boolean(wanted, strict=False)
+        try:
+            wanted = boolean(wanted, strict=True)
+        except TypeError:
+            raise RemoteFileError('%s must be true or false, not %r.' % (LOCAL_READS_VARIABLE, wanted))
+        if self._connection.transport != 'local' or self._play_context.become:
+            return False
+        return wanted and getattr(self._connection, 'become', None) is None
 
     def read_remote_many(self, paths, task_vars, folders=(), suffixes=()):
         """One read of the managed host: ([description of each path], {folder: {name: description}}),

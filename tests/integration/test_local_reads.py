@@ -130,3 +130,10 @@ def test_a_cluster_converged_through_module_runs_is_unchanged_when_read_in_proce
     again = play(inventory, 'identity_server')
     assert all(counts['changed'] == 0 for counts in recap(again.stdout).values()), again.stdout[-4000:]
     assert MODULE_RUN not in again.stdout, 'a no-op rerun read in-process still started a remote_files run'
+
+
+def test_a_local_reads_value_that_is_not_a_boolean_fails_with_a_sentence(tmp_path):
+    run = run_playbook(tmp_path, [_task('info', 'keystore_info', 'sometimes', path=str(cacerts_path()),
+                                        password=CACERTS_PASSWORD)])
+    assert run['info']['failed']
+    assert run['info']['msg'] == "carbon_keystores_local_reads must be true or false, not 'sometimes'."
