@@ -3,7 +3,9 @@
 For each number of hosts and each fork count: the role's first run (on fresh sandbox homes), its
 no-op rerun, and the floor (bench/floor.yml: one ansible.builtin.stat per file the role manages),
 each timed --runs times on the same hosts in the same run; the table shows medians, seconds per
-host and the ratio to the floor. Key pairs generated in each first run are counted (a callback
+host and the ratio to the floor. The role runs with carbon_keystores_local_reads=false, so every
+read is a remote_files module run as over SSH, like the floor's stats; one more no-op rerun with
+the default (files read in the controller's process on a local connection) is shown beside it. Key pairs generated in each first run are counted (a callback
 counts the keystore results that say so; every node's TLS fingerprint is read back as well).
 
 Usage: .venv/bin/python bench/converge.py [--hosts 1 5 20 50] [--forks 5 10] [--runs 3]
@@ -37,14 +39,19 @@ FLOOR = ROOT / 'bench' / 'floor.yml'
 PASSWORD = 'bench-keystore-secret'
 
 
-def run_playbook(inventory, playbook, forks, count_file=None):
+# Every read a module run, as on hosts reached over SSH: what the floor's stats are compared with.
+AS_OVER_SSH = {'carbon_keystores_local_reads': 'false'}
+
+
+def run_playbook(inventory, playbook, forks, count_file=None, extra_args=()):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / 'ansible.cfg'), ANSIBLE_FORKS=str(forks),
                ANSIBLE_CALLBACK_PLUGINS=str(ROOT / 'bench' / 'callback_plugins'),
                ANSIBLE_CALLBACKS_ENABLED='keygen_count', ANSIBLE_HOST_KEY_CHECKING='False')
     if count_file:
         env['CARBON_KEYGEN_COUNT_FILE'] = str(count_file)
     start = time.perf_counter()
-    run = subprocess.run([str(ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(inventory), str(playbook)],
+    run = subprocess.run([str(ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(inventory), str(playbook),
+                          *extra_args],
                          capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
     elapsed = time.perf_counter() - start
     if run.returncode != 0:
@@ -71,10 +78,10 @@ def measure(hosts, forks, runs, work):
     for count in hosts:
         nodes = node_names(count)
         for fork_count in forks:
-            firsts, reruns, floors, generated = [], [], [], []
+            firsts, reruns, local_reruns, floors, generated = [], [], [], [], []
             for number in range(runs):
                 root = work / ('h%d-f%d-r%d' % (count, fork_count, number))
-                inventory = build_cluster(root, 'identity_server', nodes, PASSWORD)
+                inventory = build_cluster(root, 'identity_server', nodes, PASSWORD, extra_vars=AS_OVER_SSH)
                 count_file = root / 'keygen.count'
                 elapsed, _changed = run_playbook(inventory, PLAYBOOK, fork_count, count_file)
                 firsts.append(elapsed)
@@ -85,27 +92,36 @@ def measure(hosts, forks, runs, work):
                 if changed:
                     raise SystemExit('the rerun changed %d things on %d hosts; it must change nothing' % (changed, count))
                 reruns.append(elapsed)
+                elapsed, changed = run_playbook(inventory, PLAYBOOK, fork_count,
+                                                extra_args=('-e', 'carbon_keystores_local_reads=true'))
+                if changed:
+                    raise SystemExit('the rerun read in-process changed %d things on %d hosts' % (changed, count))
+                local_reruns.append(elapsed)
                 floors.append(run_playbook(inventory, FLOOR, fork_count)[0])
                 shutil.rmtree(root)
             row = {'hosts': count, 'forks': fork_count, 'first': statistics.median(firsts),
                    'rerun': statistics.median(reruns), 'floor': statistics.median(floors),
+                   'local_rerun': statistics.median(local_reruns),
                    'keys': sorted(set(generated))}
             rows.append(row)
-            print('%3d hosts, forks %2d: first %6.2f s, rerun %6.2f s, floor %6.2f s, key pairs generated %s'
-                  % (count, fork_count, row['first'], row['rerun'], row['floor'], row['keys']), flush=True)
+            print('%3d hosts, forks %2d: first %6.2f s, rerun %6.2f s (read in-process %6.2f s), floor %6.2f s, '
+                  'key pairs generated %s' % (count, fork_count, row['first'], row['rerun'], row['local_rerun'],
+                                              row['floor'], row['keys']), flush=True)
     return rows
 
 
 def table(rows, runs):
     lines = ['| hosts | forks | floor (s) | no-op rerun (s) | rerun / floor | first run (s) | first / floor '
-             '| rerun s/host | first s/host | key pairs generated |',
-             '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+             '| rerun s/host | first s/host | key pairs generated | no-op rerun, read in-process (s) |',
+             '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
     for row in rows:
-        lines.append('| %d | %d | %.2f | %.2f | %.2fx | %.2f | %.2fx | %.3f | %.3f | %s |' % (
+        lines.append('| %d | %d | %.2f | %.2f | %.2fx | %.2f | %.2fx | %.3f | %.3f | %s | %.2f |' % (
             row['hosts'], row['forks'], row['floor'], row['rerun'], row['rerun'] / row['floor'], row['first'],
             row['first'] / row['floor'], row['rerun'] / row['hosts'], row['first'] / row['hosts'],
-            ', '.join(str(n) for n in row['keys'])))
-    return 'Median of %d runs each; every first run on fresh sandbox homes.\n\n%s' % (runs, '\n'.join(lines))
+            ', '.join(str(n) for n in row['keys']), row['local_rerun']))
+    return ('Median of %d runs each; every first run on fresh sandbox homes. The role reads through remote_files '
+            'module runs (carbon_keystores_local_reads=false), as over SSH; the last column is the default on a '
+            'local connection.\n\n%s' % (runs, '\n'.join(lines)))
 
 
 def plot(rows, target):
@@ -118,7 +134,8 @@ def plot(rows, target):
         mine = [row for row in rows if row['forks'] == fork_count]
         hosts = [row['hosts'] for row in mine]
         for key, label, style in (('first', 'role, first run', '-o'), ('rerun', 'role, no-op rerun', '-s'),
-                                  ('floor', 'floor (one stat per file)', '--^')):
+                                  ('floor', 'floor (one stat per file)', '--^'),
+                                  ('local_rerun', 'role, no-op rerun read in-process', ':d')):
             axes.plot(hosts, [row[key] for row in mine], style, label='%s, forks %d' % (label, fork_count))
     axes.set_xlabel('hosts')
     axes.set_ylabel('seconds (median)')

@@ -1,10 +1,11 @@
 """keystore_info on the JDK's cacerts against `keytool -list -v` on the same file; one table.
 
-Four ways, each timed --runs times (medians): ansible-playbook running one keystore_info task
+Five ways, each timed --runs times (medians): ansible-playbook running one keystore_info task
 (Ansible's start-up included), the cost of one more keystore_info task inside a running play
-((11 tasks - 1 task) / 10: the module run that reads the file, then the parsing), the same
-module_utils code called in-process (parsing and description alone), and keytool -list -v
-(one JVM, what an operator would otherwise run).
+((11 tasks - 1 task) / 10) twice: on the local connection as it comes (the file read in the
+controller's process) and with carbon_keystores_local_reads=false (read by a remote_files module
+run, as on a managed host), the same module_utils code called in-process (parsing and description
+alone), and keytool -list -v (one JVM, what an operator would otherwise run).
 Each way must report the same number of entries, or the script stops.
 
 Usage: .venv/bin/python bench/info.py [--runs 5] [--readme bench/README.md]
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT / '.venv' / 'collections'))
 
 from report import publish  # noqa: E402
 
-from ansible_collections.carbon.keystores.plugins.module_utils import inspection  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection  # noqa: E402
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore  # noqa: E402
 
 CACERTS = next(p for p in ('/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/etc/ssl/certs/java/cacerts')
@@ -52,13 +53,15 @@ def keytool_list():
 
 
 def in_process():
-    store = load_keystore(Path(CACERTS).read_bytes(), PASSWORD, CACERTS)
-    entries, _findings = inspection.describe_store(store, PASSWORD, 30, datetime.datetime.now(datetime.timezone.utc))
+    with certificates.tolerating_zero_serials():  # as the action plugin does
+        store = load_keystore(Path(CACERTS).read_bytes(), PASSWORD, CACERTS)
+        entries, _findings = inspection.describe_store(store, PASSWORD, 30,
+                                                       datetime.datetime.now(datetime.timezone.utc))
     return len(entries)
 
 
-def _playbook(folder, tasks):
-    playbook = folder / ('info-%d.yml' % tasks)
+def _playbook(folder, tasks, local_reads=True):
+    playbook = folder / ('info-%d-%s.yml' % (tasks, local_reads))
     playbook.write_text('''- hosts: localhost
   gather_facts: false
   tasks:
@@ -67,10 +70,12 @@ def _playbook(folder, tasks):
         password: %s
       register: info
       loop: "{{ range(%d) | list }}"
+      vars:
+        carbon_keystores_local_reads: %s
     - ansible.builtin.copy:
         content: "{{ info.results[0].entries | length }}"
         dest: %s/count
-''' % (CACERTS, PASSWORD, tasks, folder))
+''' % (CACERTS, PASSWORD, tasks, str(local_reads).lower(), folder))
     (folder / 'inventory.ini').write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n'
                                           % sys.executable)
 
@@ -86,9 +91,9 @@ def through_ansible(folder):
     return _playbook(folder, 1)
 
 
-def per_task_in_a_play(folder):
+def per_task_in_a_play(folder, local_reads=True):
     """What one more keystore_info task costs inside a running play: (11 tasks - 1 task) / 10."""
-    one, eleven = _playbook(folder, 1), _playbook(folder, 11)
+    one, eleven = _playbook(folder, 1, local_reads), _playbook(folder, 11, local_reads)
 
     def run():
         start = time.perf_counter()
@@ -107,7 +112,10 @@ def main():
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix='carbon-info-'))
     ways = {'ansible-playbook running one keystore_info task (start-up included)': through_ansible(folder),
-            'one keystore_info task inside a running play': per_task_in_a_play(folder),
+            'one keystore_info task inside a running play, local connection (read in-process)':
+                per_task_in_a_play(folder),
+            'one keystore_info task inside a running play, read by a remote_files run (as on a managed host)':
+                per_task_in_a_play(folder, local_reads=False),
             'keystore_info\'s own work (module_utils, in-process)': in_process,
             'keytool -list -v': keytool_list}
     medians, counts = {}, set()
