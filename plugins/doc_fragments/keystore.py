@@ -2,23 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 
-# How every module but remote_files reaches the managed host's files; part of WRITES and READS, which all of them use
-# (a fragment of notes alone is refused by ansible-doc).
-_TRANSPORT_NOTES = r'''
-notes:
-  - All parsing and cryptography runs on the Ansible controller (inside the execution environment under
-    Ansible Tower/AWX), which needs the Python packages C(cryptography) and C(pyjks) (and C(tomlkit) for
-    configuration files). The managed host only runs M(carbon.keystores.remote_files) (Python standard library
-    only; one run reads the files, one writes a file back as a compare-and-swap), so it needs no JDK, keytool,
-    openssl or third-party Python.
-  - Where the managed host is the controller itself as the same user (C(ansible_connection=local) without
-    C(become)), the files are read in the controller's own process with the same code, which saves the
-    module run (about 0.2 seconds per read). Set the variable C(carbon_keystores_local_reads=false) to read
-    through M(carbon.keystores.remote_files) there too. With C(become), the read is always a module run as the
-    become user. Writes are always a M(carbon.keystores.remote_files) run.
-'''
-
-
 class ModuleDocFragment:
     """Options every module that opens a keystore shares."""
 
@@ -87,7 +70,27 @@ attributes:
     description: >-
       Writes through a temporary file, flushed to disk, and an atomic rename; the write is a compare-and-swap
       against what was read, so a concurrent writer is never overwritten.
-''' + _TRANSPORT_NOTES
+'''
+
+    # How every module but remote_files reaches the managed host's files.
+    TRANSPORT = r'''
+attributes:
+  action:
+    support: full
+    description: An action plugin does the work on the controller; the managed host only runs
+      M(carbon.keystores.remote_files).
+notes:
+  - All parsing and cryptography runs on the Ansible controller (inside the execution environment under
+    Ansible Tower/AWX), which needs the Python packages C(cryptography) and C(pyjks) (and C(tomlkit) for
+    configuration files). The managed host only runs M(carbon.keystores.remote_files) (Python standard library
+    only; one run reads the files, one writes a file back as a compare-and-swap), so it needs no JDK, keytool,
+    openssl or third-party Python.
+  - Where the managed host is the controller itself as the same user (C(ansible_connection=local) without
+    C(become)), the files are read in the controller's own process with the same code, which saves the
+    module run (about 0.2 seconds per read). Set the variable C(carbon_keystores_local_reads=false) to read
+    through M(carbon.keystores.remote_files) there too. With C(become), the read is always a module run as the
+    become user. Writes are always a M(carbon.keystores.remote_files) run.
+'''
 
     # Attributes of the modules that only read (keystore_info, product_info).
     READS = r'''
@@ -98,4 +101,4 @@ attributes:
   diff_mode:
     support: none
     description: Reads only.
-''' + _TRANSPORT_NOTES
+'''

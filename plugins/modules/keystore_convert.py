@@ -18,6 +18,7 @@ author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
+  - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore.FILES
   - ansible.builtin.files
 options:

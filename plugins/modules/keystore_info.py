@@ -17,6 +17,7 @@ author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore.READS
+  - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore
 options:
   key_password:

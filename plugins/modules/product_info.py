@@ -25,6 +25,7 @@ author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore.READS
+  - carbon.keystores.keystore.TRANSPORT
 options:
   product:
     description:

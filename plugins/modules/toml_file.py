@@ -24,6 +24,7 @@ author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
+  - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore.FILES
   - ansible.builtin.files
 attributes:

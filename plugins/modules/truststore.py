@@ -25,6 +25,7 @@ author:
   - carbon.keystores developers (@carbon-keystores)
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
+  - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore
   - carbon.keystores.keystore.FILES
   - ansible.builtin.files
