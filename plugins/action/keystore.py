@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_entry
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction
+from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction, controller_file
 
 
 class ActionModule(RemoteFileAction):
@@ -26,7 +26,7 @@ class ActionModule(RemoteFileAction):
                 args['chain_truststore'])
         if args.get('csr_path'):
             if args['csr_dest'] == 'controller':
-                args['csr_existing'] = self.read_controller_file(args['csr_path'])
+                args['csr_existing'] = controller_file(args['csr_path'])
             else:
                 args['csr_existing'] = self.read_remote(args['csr_path'], task_vars)
         return keystore_entry.run(current, args, args['path'])

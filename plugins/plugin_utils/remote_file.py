@@ -46,12 +46,18 @@ class _Conflict(Exception):
     """The remote file changed between our read and our write."""
 
 
-def controller_bytes(path):
-    """A controller file's bytes, refusing one bigger than any certificate bundle or keystore should be."""
+def controller_file(path):
+    """A controller file's bytes or None when it does not exist, refusing a directory, a device or a file
+    bigger than any certificate bundle or keystore should be."""
     try:
-        data = read_file(path)
+        return read_file(path)
     except atomic_file.FileProblem as exc:
         raise RemoteFileError(str(exc))
+
+
+def controller_bytes(path):
+    """A controller file's bytes; RemoteFileError when it does not exist."""
+    data = controller_file(path)
     if data is None:
         raise RemoteFileError('Cannot read %s on the controller: it does not exist.' % path)
     return data
@@ -247,14 +253,6 @@ class RemoteFileAction(ActionBase):
             raise RemoteFileError('Cannot write %s on the managed host: %s' % (
                 path, written.get('msg') or written.get('module_stderr')))
         return written
-
-    def read_controller_file(self, path):
-        """Bytes of a file on the controller, or None when it does not exist."""
-        try:
-            with open(path, 'rb') as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return None
 
     def read_source(self, value, remote, task_vars):
         """Text of a PEM option: inline PEM as it is, else a file on the controller or, with
