@@ -6,7 +6,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 COLLECTION_LINK := $(VENV)/collections/ansible_collections/carbon/keystores
-FIXTURES ?= $(abspath ../shared/fixtures/wso2)
 SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
 SANITY_TOOLS := $(VENV)/sanity-tools
 ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
@@ -65,7 +64,7 @@ demo: venv
 	    "node2 identity_server_home=$$sandbox/node2" '' '[identity_server:vars]' 'ansible_connection=local' \
 	    "ansible_python_interpreter=$(abspath $(BIN))/python" "identity_server_keystore_password=$$password" \
 	    > $$sandbox/inventory.ini && \
-	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini demo/sandbox.yml -e fixtures=$(FIXTURES) && \
+	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini demo/sandbox.yml && \
 	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini playbooks/identity_server.yml && \
 	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini playbooks/audit.yml && \
 	  echo "The sandbox stays in $$sandbox"

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / '.venv' / 'bin'
 VENV_PYTHON = str(VENV_BIN / 'python')
 JAVA_DIR = Path(__file__).resolve().parent / 'java'
-FIXTURES = ROOT.parent / 'shared' / 'fixtures' / 'wso2'
+FIXTURES = ROOT / 'tests' / 'fixtures' / 'wso2'
 CACERTS_CANDIDATES = ('/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/etc/ssl/certs/java/cacerts')
 
 

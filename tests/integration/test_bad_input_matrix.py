@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from ansible_collections.carbon.keystores.plugins.module_utils import certificates as certs
-from helpers import ROOT, VENV_BIN, command_secrets, keytool, pretty, run_playbook, scan_for_secrets, sha256_file
+from helpers import FIXTURES, ROOT, VENV_BIN, command_secrets, keytool, pretty, run_playbook, scan_for_secrets, sha256_file
 from tally import tried
 from sandbox import PACK_PASSWORD, SECURITY, build_cluster
 
@@ -300,7 +300,7 @@ def test_toml_and_product_homes(tmp_path, inputs):
     locked = tmp_path / 'locked'
     locked.mkdir()
     config = locked / 'deployment.toml'
-    shutil.copyfile(ROOT.parent / 'shared' / 'fixtures' / 'wso2' / 'is-latest.deployment.toml', config)
+    shutil.copyfile(FIXTURES / 'is-latest.deployment.toml', config)
     if not _immutable(config):
         pytest.skip('this filesystem cannot make a file unwritable')
     cases.append(Case('toml_file:config file that is not writable', 'toml_file',
