@@ -51,6 +51,10 @@ class ActionModule(RemoteFileAction):
         result = dict(outcome.result)
         result['changed'] = False
         if args['return_content']:
+            # what was read, and every keystore-like file of the security folder: a later write to any of
+            # them (the flow's cluster keystore) is a compare-and-swap against this read
+            listed = {'%s/%s' % (security, name): described for name, described in folders.get(security, {}).items()}
             result['contents'] = {path: {'sha256': described.get('sha256', 'absent'), 'content': described.get('content', '')}
-                                  for path, described in used.items() if described.get('kind') in ('file', 'missing')}
+                                  for path, described in dict(listed, **used).items()
+                                  if described.get('kind') in ('file', 'missing')}
         return result

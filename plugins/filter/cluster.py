@@ -10,10 +10,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.carbon.keystores.plugins.module_utils import cluster, report
 
 
-def keystore_plan(infos, purpose='tls', source_node=None):
+def keystore_plan(infos, purpose='tls', source_node=None, new_keystore=None):
     """{host: product_info result} -> what the flow does (see module_utils/cluster.py)."""
     try:
-        return cluster.plan(dict(infos), purpose, source_node or None)
+        return cluster.plan(dict(infos), purpose, source_node or None, new_keystore)
     except cluster.ClusterError as exc:
         raise AnsibleFilterError(str(exc))
 

@@ -30,12 +30,15 @@ def node_state(info, purpose):
     return 'proper', described['fingerprint_sha256']
 
 
-def plan(infos, purpose, source_node=None):
+def plan(infos, purpose, source_node=None, new_keystore=None):
     """``infos``: {host: product_info result}. Returns a dict the flow acts on:
 
     action: 'keep' | 'generate' | 'copy'; source: the node to copy from; fingerprint and
-    certificate_pem of the cluster's key when known; path (relative to the home) of the
-    keystore file to copy; needs: the nodes that do not have the cluster's key yet."""
+    certificate_pem of the cluster's key when known; path (relative to the home), type and alias
+    of the cluster's keystore file; needs: the nodes that do not have the cluster's key yet.
+
+    ``new_keystore``: {file_name, type, alias} of the keystore to generate when there is none
+    (its path is in the security folder)."""
     states = {host: node_state(info, purpose) for host, info in sorted(infos.items())}
     blocked = {host: reason for host, (state, reason) in states.items() if state in ('unknown', 'broken')}
     if blocked:
@@ -61,8 +64,11 @@ def plan(infos, purpose, source_node=None):
                            'Nothing was changed.' % '; '.join('%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
                                                               for fingerprint, hosts in groups.items()))
     if not fingerprints:
+        new_keystore = new_keystore or {}
+        file_name = new_keystore.get('file_name')
         return {'action': 'generate', 'source': None, 'fingerprint': None, 'certificate_pem': None,
-                'path': None, 'type': None, 'alias': None, 'needs': sorted(infos)}
+                'path': '%s/%s' % (products.SECURITY_DIR, file_name) if file_name else None,
+                'type': new_keystore.get('type'), 'alias': new_keystore.get('alias'), 'needs': sorted(infos)}
     fingerprint = fingerprints[0]
     source = source_node or sorted(host for host, value in proper.items() if value == fingerprint)[0]
     described = infos[source]['purposes'][purpose]

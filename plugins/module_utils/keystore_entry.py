@@ -6,6 +6,7 @@ current file bytes and parameters in, new bytes (or none), result and diff out."
 from __future__ import annotations
 
 import datetime
+import hashlib
 
 from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import (
@@ -193,7 +194,10 @@ def run(data, params, name, now=None):
             result['csr'] = csr.decode('ascii')
             if not certificates.same_csr(params.get('csr_existing'), csr):
                 location = params.get('csr_dest') or 'host'
-                files.append({'path': params['csr_path'], 'data': csr, 'mode': '0644', 'location': location})
+                # a compare-and-swap against the read of csr_existing, like the keystore itself
+                existing = params.get('csr_existing')
+                files.append({'path': params['csr_path'], 'data': csr, 'mode': '0644', 'location': location,
+                              'expected_sha256': hashlib.sha256(existing).hexdigest() if existing is not None else 'absent'})
                 changes.append('wrote a certificate signing request for %r to %s (%s)'
                                % (alias, params['csr_path'], location))
     elif params.get('csr_path'):

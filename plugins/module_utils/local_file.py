@@ -47,20 +47,23 @@ def read_source(value):
     return data.decode('utf-8', 'surrogateescape')
 
 
-def write_plain(path, data, mode):
-    """Atomically write a small public file (a CSR, say) with ``mode`` (octal string)."""
+def write_plain(path, data, mode, expected_sha256=None):
+    """Atomically write a small public file (a CSR, say) with ``mode`` (octal string): a compare-and-swap
+    against ``expected_sha256`` (what the caller read, ``absent`` for no file; None: any content)."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise LocalFileError('Cannot write %s: the folder %s does not exist.' % (path, folder))
-    handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(path))
-    try:
-        os.fchmod(handle, int(mode, 8))
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with atomic_file.folder_lock(path):
+        atomic_file.check_unchanged(path, expected_sha256)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(path))
+        try:
+            os.fchmod(handle, int(mode, 8))
+            with os.fdopen(handle, 'wb') as stream:
+                stream.write(data)
+            os.replace(temp, path)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
 
 
 def run_module(module, compute, writes=True, needs=KEYSTORES, new_file_mode=DEFAULT_NEW_FILE_MODE):
@@ -84,7 +87,7 @@ def run_module(module, compute, writes=True, needs=KEYSTORES, new_file_mode=DEFA
                     result['backup_file'] = backup_file
             if not module.check_mode:
                 for extra in outcome.files:
-                    write_plain(extra['path'], extra['data'], extra['mode'])
+                    write_plain(extra['path'], extra['data'], extra['mode'], extra.get('expected_sha256'))
     except (LocalFileError, atomic_file.FileProblem) + USER_ERRORS as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:

@@ -130,7 +130,9 @@ config_tables:
   version_added: 0.2.0
   sample: {"keystore.tls": {"file_name": "wso2is.jks", "type": "JKS", "alias": "wso2is", "password": "********"}}
 contents:
-  description: Per path read, C(sha256) and base64 C(content) (C(sha256=absent) for a file that does not exist).
+  description:
+    - Per path read, and per keystore-like file of the security folder, C(sha256) and base64 C(content)
+      (C(sha256=absent) for a file that does not exist).
   returned: when return_content is true
   type: dict
   version_added: 0.2.0

@@ -183,9 +183,15 @@ class RemoteFileAction(ActionBase):
             if not self._task.check_mode:
                 for extra in outcome.files:
                     if extra['location'] == 'controller':
-                        write_plain(extra['path'], extra['data'], extra['mode'])
+                        try:
+                            write_plain(extra['path'], extra['data'], extra['mode'], extra.get('expected_sha256'))
+                        except atomic_file.Conflict as exc:
+                            raise _Conflict(str(exc))
+                        except atomic_file.FileProblem as exc:
+                            raise RemoteFileError(str(exc))
                     else:
-                        self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars)
+                        self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars,
+                                          expected_sha256=extra.get('expected_sha256'))
             return result
 
     def compute(self, current, args, task_vars):  # pragma: no cover - abstract

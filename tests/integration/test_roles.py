@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+import yaml
 
 from helpers import (
     ROOT, VENV_BIN, command_secrets, java_keycheck, keytool_entries, scan_for_secrets, sha256_file, tls_handshake,
@@ -193,3 +194,27 @@ def test_micro_integrator_keeps_each_tables_file_name_style(tmp_path):
     # The shipped file names [keystore.tls] bare; [keystore.primary] is new, so it gets MI's home-relative style.
     assert data['keystore']['tls']['file_name'] == 'wso2mi.jks'
     assert data['keystore']['primary']['file_name'] == 'repository/resources/security/wso2mi.jks'
+
+
+def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):
+    """Another writer puts a file where the cluster's keystore goes on node2 after the preflight read the
+    node: the flow's write there is refused and the other writer's file stays; node1 is written."""
+    product = 'identity_server'
+    inventory = build_cluster(tmp_path, product, ['node1', 'node2'], PASSWORD)
+    flow = [{'name': 'Flow step %s' % step, 'ansible.builtin.import_role': {'name': role, 'tasks_from': step}}
+            for role, step in (('carbon.keystores.%s' % product, 'inputs.yml'),
+                               ('carbon.keystores.keystore_flow', 'preflight.yml'))]
+    meanwhile = {'name': 'Another writer', 'ansible.builtin.copy': {
+        'content': 'written meanwhile\n', 'dest': '{{ identity_server_home }}/%s/wso2is.jks' % SECURITY, 'mode': '0600'},
+        'when': "inventory_hostname == 'node2'"}
+    keypair = {'name': 'Flow step keypair.yml', 'ansible.builtin.import_role': {
+        'name': 'carbon.keystores.keystore_flow', 'tasks_from': 'keypair.yml'}}
+    playbook = tmp_path / 'interleaved.yml'
+    playbook.write_text(yaml.safe_dump([{'hosts': product, 'gather_facts': False,
+                                         'vars': {'keystore_flow_product': product},
+                                         'tasks': flow + [meanwhile, keypair]}], sort_keys=False))
+    run = play(inventory, product, playbook=playbook, check=False)
+    assert run.returncode != 0
+    assert 'changed while this task worked on it' in run.stdout, run.stdout[-4000:]
+    assert (tmp_path / 'node2' / SECURITY / 'wso2is.jks').read_text() == 'written meanwhile\n'
+    assert keytool_entries(tmp_path / 'node1' / SECURITY / 'wso2is.jks', PASSWORD)[0]['alias'] == 'wso2is'
