@@ -30,8 +30,9 @@ sys.path.insert(0, str(ROOT / '.venv' / 'collections'))
 
 from report import publish  # noqa: E402
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection  # noqa: E402
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore  # noqa: E402
 
 CACERTS = next(p for p in ('/usr/lib/jvm/java-17-openjdk-amd64/lib/security/cacerts', '/etc/ssl/certs/java/cacerts')
                if Path(p).exists())

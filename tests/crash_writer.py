@@ -1,6 +1,6 @@
 """The writer the crash test kills: read-modify-write of one file in a loop, forever, with the
 collection's own code, as a module does on the managed host (the engine of module_utils, then
-atomic_file.replace under atomic_file.folder_lock, compare-and-swap included).
+transport.replace under transport.folder_lock, compare-and-swap included).
 
 usage: crash_writer.py truststore|config PATH CERTIFICATES_FOLDER PASSWORD
 Prints 'ready' once imported, then one line per completed write."""
@@ -15,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / '.venv' / 'colle
 
 from ansible.module_utils import basic  # noqa: E402
 
-from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file, toml_file_task  # noqa: E402
-from ansible_collections.carbon.keystores.plugins.module_utils import truststore_entries  # noqa: E402
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import toml_file  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import truststore  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore  # noqa: E402
 
 
 def module_for(path):
@@ -34,9 +35,9 @@ def next_truststore(current, path, certificates, password):
     if count >= len(certificates):
         current, count = None, 0
     params = {'password': password, 'state': 'present', 'type': 'jks'}
-    wanted = truststore_entries.requested_certificates([('cert-%03d' % (count + 1), certificates[count].read_text(),
-                                                         certificates[count].name)])
-    return truststore_entries.run(current, params, wanted, path).data
+    wanted = truststore.requested_certificates([('cert-%03d' % (count + 1), certificates[count].read_text(),
+                                                 certificates[count].name)])
+    return truststore.run(current, params, wanted, path).data
 
 
 def next_config(current, path):
@@ -45,7 +46,7 @@ def next_config(current, path):
         import tomlkit
         counter = tomlkit.parse(current.decode()).unwrap().get('keystore', {}).get('tls', {}).get('counter', 0)
     params = {'table': 'keystore.tls', 'settings': {'counter': counter + 1}, 'state': 'present'}
-    return toml_file_task.run(current, params, path).data
+    return toml_file.run(current, params, path).data
 
 
 def main():
@@ -54,14 +55,14 @@ def main():
     module = module_for(path)
     print('ready', flush=True)
     while True:
-        with atomic_file.folder_lock(path):
+        with transport.folder_lock(path):
             try:
                 current = Path(path).read_bytes()
             except FileNotFoundError:
                 current = None
             data = next_truststore(current, path, certificates, password) if kind == 'truststore' else \
                 next_config(current, path)
-            atomic_file.replace(module, path, data, atomic_file.sha256_of(current))
+            transport.replace(module, path, data, transport.sha256_of(current))
         print('wrote', flush=True)
 
 

@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_entry
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction, controller_file
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore
+from ansible_collections.carbon.keystores.plugins.plugin_utils import controller_files
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import RemoteFileAction
 
 
 class ActionModule(RemoteFileAction):
-    argument_spec = argspecs.KEYSTORE
-    spec_rules = argspecs.KEYSTORE_RULES
+    task = keystore
     file_arguments = True
 
     def compute(self, current, args, task_vars):
@@ -21,12 +21,12 @@ class ActionModule(RemoteFileAction):
         args['chain'] = [self.read_source(item, remote, task_vars) for item in args.get('chain') or []]
         args['ca_reply'] = self.read_source(args.get('ca_reply'), remote, task_vars)
         if args.get('chain_truststore'):
-            args['chain_certificates'] = keystore_entry.chain_certificates_from(
+            args['chain_certificates'] = keystore.chain_certificates_from(
                 self.read_remote(args['chain_truststore'], task_vars), args['chain_truststore_password'],
                 args['chain_truststore'])
         if args.get('csr_path'):
             if args['csr_dest'] == 'controller':
-                args['csr_existing'] = controller_file(args['csr_path'])
+                args['csr_existing'] = controller_files.read_file(args['csr_path'])
             else:
                 args['csr_existing'] = self.read_remote(args['csr_path'], task_vars)
-        return keystore_entry.run(current, args, args['path'])
+        return keystore.run(current, args, args['path'])

@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_convert
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction, earlier_content
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore_convert
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import RemoteFileAction, earlier_content
 
 
 class ActionModule(RemoteFileAction):
-    argument_spec = argspecs.KEYSTORE_CONVERT
+    task = keystore_convert
     file_arguments = True
 
     def compute(self, current, args, task_vars):

@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, inspection
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore_info
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import RemoteFileAction
 
 
 class ActionModule(RemoteFileAction):
-    argument_spec = argspecs.KEYSTORE_INFO
+    task = keystore_info
     writes = False
 
     def compute(self, current, args, task_vars):
-        return inspection.keystore_info(current, args, args['path'])
+        return keystore_info.run(current, args, args['path'])

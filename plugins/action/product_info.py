@@ -7,13 +7,14 @@ file of the security folder; only a keystore the config places elsewhere costs a
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, product_inspection, products
-from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, TOML
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction, remote_bytes
+from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import product_info
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction
 
 
 class ActionModule(RemoteFileAction):
-    argument_spec = argspecs.PRODUCT_INFO
+    task = product_info
     writes = False
     needs = KEYSTORES + TOML
 
@@ -43,11 +44,9 @@ class ActionModule(RemoteFileAction):
         def read(path):
             described = lookup(path)
             used[path] = described
-            return remote_bytes(described, path)
+            return transport.read_bytes(described, path)
 
-        outcome = product_inspection.product_info(
-            args['product'], home, read, args.get('version'), args['expiry_warning_days'],
-            return_secrets=args['return_secrets'], realpath=lambda path: lookup(path).get('realpath'))
+        outcome = product_info.run(dict(args, home=home), read, realpath=lambda path: lookup(path).get('realpath'))
         result = dict(outcome.result)
         result['changed'] = False
         if args['return_content']:

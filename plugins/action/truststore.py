@@ -4,17 +4,16 @@
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, truststore_entries
-from ansible_collections.carbon.keystores.plugins.plugin_utils.remote_file import RemoteFileAction
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import truststore
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import RemoteFileAction
 
 
 class ActionModule(RemoteFileAction):
-    argument_spec = argspecs.TRUSTSTORE
-    spec_rules = argspecs.TRUSTSTORE_RULES
+    task = truststore
     file_arguments = True
 
     def compute(self, current, args, task_vars):
         items = [(alias, self.read_source(value, args['remote_src'], task_vars), label)
-                 for alias, value, label in truststore_entries.certificate_items(args['certificates'])]
-        requested = truststore_entries.requested_certificates(items)
-        return truststore_entries.run(current, args, requested, args['path'])
+                 for alias, value, label in truststore.certificate_items(args['certificates'])]
+        requested = truststore.requested_certificates(items)
+        return truststore.run(current, args, requested, args['path'])

@@ -47,7 +47,6 @@ options:
         then reads the file and starts over. A path not in the dictionary is read as usual.
       - When what was read already holds what the task asks, the task reports no change without looking at the
         file again, so pass only a read made by the same run (the product roles pass their preflight's).
-      - Used by the action plugin on the controller; when the module runs on the host without it, the file is read.
     type: dict
     version_added: 0.2.0
 notes:

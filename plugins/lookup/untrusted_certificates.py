@@ -50,11 +50,12 @@ _raw:
 '''
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates, cluster, truststore_entries
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import truststore
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+from ansible_collections.carbon.keystores.plugins.plugin_utils import controller_files
 
 
 class LookupModule(LookupBase):
@@ -64,24 +65,21 @@ class LookupModule(LookupBase):
         try:
             with certificates.tolerating_zero_serials():
                 return self._missing(raw_items, variables)
-        except USER_ERRORS as exc:
-            raise AnsibleLookupError(to_text(exc))
+        except CarbonKeystoresError as exc:
+            raise AnsibleLookupError(str(exc))
 
     def _missing(self, raw_items, variables):
-        items = truststore_entries.certificate_items(raw_items)
+        items = truststore.certificate_items(raw_items)
         missing = []
         for raw, (alias, value, label) in zip(raw_items, items):
-            requested = truststore_entries.requested_certificates([(alias, self._pem(value, variables), label)])
-            if cluster.certificates_missing(self.get_option('truststore'), requested):
+            text = controller_files.pem_text(value, lambda name: self._locate(variables, name))
+            requested = truststore.requested_certificates([(alias, text, label)])
+            if truststore.missing_from(self.get_option('truststore'), requested):
                 missing.append(raw)
         return missing
 
-    def _pem(self, value, variables):
-        if '-----BEGIN' in value:
-            return value
-        found = self.find_file_in_search_path(variables, 'files', value, ignore_missing=True)
+    def _locate(self, variables, name):
+        found = self.find_file_in_search_path(variables, 'files', name, ignore_missing=True)
         if not found:
-            raise AnsibleLookupError('Cannot find %s on the controller (looked in the role\'s and playbook\'s files/ '
-                                     'folders too); give a path or inline PEM.' % value)
-        with open(found, 'rb') as handle:
-            return to_text(handle.read(), errors='surrogate_or_strict')
+            raise controller_files.not_found(name)
+        return found

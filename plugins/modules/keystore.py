@@ -330,32 +330,3 @@ backup_file:
   type: str
   sample: /opt/wso2is/repository/resources/security/wso2carbon.jks.12345.2026-11-22@00:00:00~
 '''
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_entry
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_file, read_source, run_module
-
-
-def main():
-    module = AnsibleModule(argument_spec=argspecs.KEYSTORE, supports_check_mode=True, add_file_common_args=True,
-                           **argspecs.KEYSTORE_RULES)
-
-    def compute(current):
-        params = dict(module.params)
-        params['private_key'] = read_source(params.get('private_key'))
-        params['certificate'] = read_source(params.get('certificate'))
-        params['chain'] = [read_source(item) for item in params.get('chain') or []]
-        params['ca_reply'] = read_source(params.get('ca_reply'))
-        if params.get('chain_truststore'):
-            params['chain_certificates'] = keystore_entry.chain_certificates_from(
-                read_file(params['chain_truststore']), params['chain_truststore_password'], params['chain_truststore'])
-        if params.get('csr_path'):
-            params['csr_existing'] = read_file(params['csr_path'])
-        return keystore_entry.run(current, params, params['path'])
-
-    run_module(module, compute)
-
-
-if __name__ == '__main__':
-    main()

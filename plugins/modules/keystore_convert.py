@@ -94,19 +94,3 @@ changes:
   type: list
   elements: str
 '''
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, keystore_convert
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_file, run_module
-
-
-def main():
-    module = AnsibleModule(argument_spec=argspecs.KEYSTORE_CONVERT, supports_check_mode=True, add_file_common_args=True)
-    params = module.params
-    run_module(module, lambda current: keystore_convert.run(read_file(params['src']), current, params, params['src'],
-                                                            params['path']))
-
-
-if __name__ == '__main__':
-    main()

@@ -184,18 +184,3 @@ findings:
       type: str
       sample: The certificate of 'wso2carbon' expires on 2026-12-01T00:00:00Z, in 9 days.
 '''
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, inspection
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import run_module
-
-
-def main():
-    module = AnsibleModule(argument_spec=argspecs.KEYSTORE_INFO, supports_check_mode=True)
-    run_module(module, lambda current: inspection.keystore_info(current, module.params, module.params['path']),
-               writes=False)
-
-
-if __name__ == '__main__':
-    main()

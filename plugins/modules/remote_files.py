@@ -135,13 +135,14 @@ import binascii
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file
+from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import Conflict, FileProblem
 
 
 def read(module):
     params = module.params
-    module.exit_json(changed=False, **atomic_file.read_many(params['read'], params['folders'], params['suffixes'],
-                                                            params['max_size']))
+    module.exit_json(changed=False, **transport.read_many(params['read'], params['folders'], params['suffixes'],
+                                                          params['max_size']))
 
 
 def write(module):
@@ -152,15 +153,15 @@ def write(module):
     except (binascii.Error, ValueError):
         module.fail_json(msg='content must be base64.')
     try:
-        with atomic_file.folder_lock(path):
-            before = atomic_file.check_unchanged(path, params['expected_sha256'])
-            after = atomic_file.sha256_of(data)
+        with transport.folder_lock(path):
+            before = transport.check_unchanged(path, params['expected_sha256'])
+            after = transport.sha256_of(data)
             if module.check_mode:
                 module.exit_json(changed=before != after, sha256=after)
-            backup_file = atomic_file.replace(module, path, data, None, params['new_file_mode'], params['backup'])
-    except atomic_file.Conflict as exc:
+            backup_file = transport.replace(module, path, data, None, params['new_file_mode'], params['backup'])
+    except Conflict as exc:
         module.fail_json(msg=str(exc), conflict=True)
-    except atomic_file.FileProblem as exc:
+    except FileProblem as exc:
         module.fail_json(msg=str(exc))
     result = dict(changed=True, sha256=after)
     if backup_file:
@@ -174,11 +175,11 @@ def main():
             read=dict(type='list', elements='path', default=[]),
             folders=dict(type='list', elements='path', default=[]),
             suffixes=dict(type='list', elements='str', default=[]),
-            max_size=dict(type='int', default=atomic_file.DEFAULT_MAX_SIZE),
+            max_size=dict(type='int', default=transport.DEFAULT_MAX_SIZE),
             write=dict(type='path'),
             content=dict(type='str', no_log=True),
             expected_sha256=dict(type='str'),
-            new_file_mode=dict(type='str', default=atomic_file.DEFAULT_NEW_FILE_MODE),
+            new_file_mode=dict(type='str', default=transport.DEFAULT_NEW_FILE_MODE),
             backup=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('write', 'read'), ('write', 'folders')],

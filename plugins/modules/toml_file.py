@@ -168,20 +168,3 @@ backup_file:
   type: str
   sample: /opt/wso2is/repository/conf/deployment.toml.12345.2026-11-22@00:00:00~
 '''
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, toml_file_task
-from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import TOML
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import run_module
-
-
-def main():
-    module = AnsibleModule(argument_spec=argspecs.TOML_FILE, supports_check_mode=True, add_file_common_args=True,
-                           **argspecs.TOML_FILE_RULES)
-    module.no_log_values.update(toml_file_task.secret_values(module.params))
-    run_module(module, lambda current: toml_file_task.run(current, module.params, module.params['path']), needs=TOML)
-
-
-if __name__ == '__main__':
-    main()

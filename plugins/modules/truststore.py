@@ -148,25 +148,3 @@ trusted_count:
   type: int
   sample: 144
 '''
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.carbon.keystores.plugins.module_utils import argspecs, truststore_entries
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import read_source, run_module
-
-
-def main():
-    module = AnsibleModule(argument_spec=argspecs.TRUSTSTORE, supports_check_mode=True, add_file_common_args=True,
-                           **argspecs.TRUSTSTORE_RULES)
-
-    def compute(current):
-        items = [(alias, read_source(value), label)
-                 for alias, value, label in truststore_entries.certificate_items(module.params['certificates'])]
-        requested = truststore_entries.requested_certificates(items)
-        return truststore_entries.run(current, module.params, requested, module.params['path'])
-
-    run_module(module, compute)
-
-
-if __name__ == '__main__':
-    main()

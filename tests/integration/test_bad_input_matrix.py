@@ -18,7 +18,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates as certs
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
 from helpers import FIXTURES, ROOT, VENV_BIN, command_secrets, keytool, pretty, run_playbook, scan_for_secrets, sha256_file
 from tally import tried
 from sandbox import PACK_PASSWORD, SECURITY, build_cluster

@@ -22,8 +22,8 @@ import tomlkit
 import yaml
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates as certs
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
 from helpers import FIXTURES, ROOT, VENV_BIN, VENV_PYTHON, keytool, scan_for_secrets
 
 PASSWORD = 'Crash-Trust-Pass-5'

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates as certs
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
 from helpers import (
     ROOT, VENV_BIN, cacerts_path, java_keycheck, keytool, keytool_entries, pretty, run_playbook, sha256_file,
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from ansible_collections.carbon.keystores.plugins.module_utils import toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from helpers import FIXTURES, pretty, run_playbook, sha256_file
 
 EXPECTED = Path(__file__).resolve().parent / 'expected'

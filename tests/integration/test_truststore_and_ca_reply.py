@@ -9,7 +9,7 @@ import shutil
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates as certs
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
 from helpers import (
     cacerts_path, java_keycheck, keytool, keytool_entries, pretty, run_playbook, sha256_file, tls_handshake,
 )

@@ -7,12 +7,13 @@ import os
 import pytest
 from cryptography import x509
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates as certs
-from ansible_collections.carbon.keystores.plugins.module_utils import der, keystore_io, pkcs12
-from ansible_collections.carbon.keystores.plugins.module_utils.model import (
-    CorruptKeystoreError, Keystore, KeystoreTypeMismatchError, PrivateKeyEntry, TrustedCertificateEntry,
-    UnsupportedKeystoreError, WrongPasswordError,
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
+    CorruptKeystoreError, KeystoreTypeMismatchError, UnsupportedKeystoreError, WrongPasswordError,
 )
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import codec as keystore_io
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import der, pkcs12
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import Keystore, PrivateKeyEntry, TrustedCertificateEntry
 from helpers import cacerts_path, java_keycheck, keytool, keytool_entries
 
 
@@ -229,7 +230,7 @@ def _sha1_signed(tmp_path):
 
 def test_keystore_info_findings_each_have_a_cause(tmp_path):
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from ansible_collections.carbon.keystores.plugins.module_utils import inspection
+    from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
     weak = rsa.generate_private_key(65537, 1024)
     good = certs.generate_private_key('rsa', 2048)
     entries = {
@@ -256,7 +257,7 @@ def test_keystore_info_findings_each_have_a_cause(tmp_path):
 
 
 def test_pkcs12_key_under_another_password_stays_sealed_until_opened_with_it():
-    from ansible_collections.carbon.keystores.plugins.module_utils.model import WrongKeyPasswordError
+    from ansible_collections.carbon.keystores.plugins.module_utils.errors import WrongKeyPasswordError
     entry = _key_entry()[0]
     algorithm, ciphertext = pkcs12._encrypt(entry.pkcs8, 'other-pass', 'modern')
     sealed = der.sequence(algorithm, der.octet_string(ciphertext))
@@ -273,7 +274,7 @@ def test_pkcs12_key_under_another_password_stays_sealed_until_opened_with_it():
 def test_imported_chain_is_ordered_leaf_to_root_whatever_the_order_given():
     import datetime
     from cryptography.hazmat.primitives import hashes
-    from ansible_collections.carbon.keystores.plugins.module_utils import keystore_entry
+    from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore as keystore_task
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def issue(subject, key, issuer_cert, issuer_key):
@@ -291,7 +292,7 @@ def test_imported_chain_is_ordered_leaf_to_root_whatever_the_order_given():
     params = {'private_key': leaf_key.private_bytes(certs.serialization.Encoding.PEM, certs.serialization.PrivateFormat.PKCS8,
                                                     certs.serialization.NoEncryption()).decode(),
               'certificate': pem(leaf), 'chain': [pem(stranger) + pem(root), pem(mid)]}
-    _key, chain = keystore_entry._requested_material(params, 'x.jks')
+    _key, chain = keystore_task._requested_material(params, 'x.jks')
     assert chain == [certs.certificate_der(c) for c in (leaf, mid, root, stranger)]
 
 

@@ -4,9 +4,9 @@
 
 The managed host only runs carbon.keystores.remote_files (standard library only): one
 module run reads every file a task needs, one writes a file back as a compare-and-swap.
-All parsing, cryptography and editing happens here, on the controller, with the same
-module_utils code the modules' own main() uses. A file is written back only when the
-module_utils logic says its meaning changed.
+All parsing, cryptography and editing happens here, on the controller: each module's
+task function (module_utils/tasks/<module>.py) gets the bytes and the validated options
+and says what to write. A file is written back only when its meaning changed.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.carbon.keystores.plugins.module_utils import atomic_file, certificates
-from ansible_collections.carbon.keystores.plugins.module_utils.dependencies import KEYSTORES, missing_dependencies
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import USER_ERRORS
-from ansible_collections.carbon.keystores.plugins.module_utils.local_file import LocalFileError, read_file, write_plain
+from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError, Conflict, FileProblem
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import jks
+from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+from ansible_collections.carbon.keystores.plugins.plugin_utils import controller_files
 
 FILE_TRANSPORT = 'carbon.keystores.remote_files'
 # Set to false to read through a remote_files run even where the managed host is the controller itself.
@@ -37,71 +39,51 @@ LOCAL_READS_VARIABLE = 'carbon_keystores_local_reads'
 # Compare-and-swap attempts when another controller keeps writing the same file.
 WRITE_ATTEMPTS = 5
 
-
-class RemoteFileError(Exception):
-    """A problem with the remote file itself (missing folder, a directory, unreadable)."""
-
-
-class _Conflict(Exception):
-    """The remote file changed between our read and our write."""
+KEYSTORES = ('cryptography', 'pyjks')
+TOML = ('tomlkit',)
 
 
-def controller_file(path):
-    """A controller file's bytes or None when it does not exist, refusing a directory, a device or a file
-    bigger than any certificate bundle or keystore should be."""
-    try:
-        return read_file(path)
-    except atomic_file.FileProblem as exc:
-        raise RemoteFileError(str(exc))
-
-
-def controller_bytes(path):
-    """A controller file's bytes; RemoteFileError when it does not exist."""
-    data = controller_file(path)
-    if data is None:
-        raise RemoteFileError('Cannot read %s on the controller: it does not exist.' % path)
-    return data
+def missing_dependencies(needs):
+    """None, or one sentence naming the Python packages missing on the controller and how to install them."""
+    available = {'cryptography': certificates.HAS_CRYPTOGRAPHY, 'pyjks': jks.HAS_PYJKS, 'tomlkit': toml_edit.HAS_TOMLKIT}
+    missing = [package for package in needs if not available[package]]
+    if not missing:
+        return None
+    return ('The Python package%s %s %s missing on the Ansible controller (or in the execution environment); '
+            'install %s with pip.' % ('s' if len(missing) > 1 else '', ' and '.join(missing),
+                                      'are' if len(missing) > 1 else 'is', 'them' if len(missing) > 1 else 'it'))
 
 
 def earlier_content(earlier, path):
     """(bytes or None, SHA-256) of what an earlier task read of ``path`` (a read_from item)."""
     if not isinstance(earlier, dict) or not earlier.get('sha256'):
-        raise RemoteFileError('read_from[%s] must have sha256 (and content, unless sha256 is absent).' % path)
-    if earlier['sha256'] == atomic_file.ABSENT:
-        return None, atomic_file.ABSENT
+        raise FileProblem('read_from[%s] must have sha256 (and content, unless sha256 is absent).' % path)
+    if earlier['sha256'] == transport.ABSENT:
+        return None, transport.ABSENT
     try:
         data = base64.b64decode(earlier.get('content') or '', validate=True)
     except ValueError:
-        raise RemoteFileError('read_from[%s].content is not base64.' % path)
-    if atomic_file.sha256_of(data) != earlier['sha256']:
-        raise RemoteFileError('read_from[%s].content does not match its sha256.' % path)
+        raise FileProblem('read_from[%s].content is not base64.' % path)
+    if transport.sha256_of(data) != earlier['sha256']:
+        raise FileProblem('read_from[%s].content does not match its sha256.' % path)
     return data, earlier['sha256']
 
 
-def remote_bytes(described, path):
-    """Bytes of a remote_files description; RemoteFileError for a directory, a device, a huge file."""
-    try:
-        return atomic_file.read_bytes(described, path)
-    except atomic_file.FileProblem as exc:
-        raise RemoteFileError(str(exc))
-
-
 class RemoteFileAction(ActionBase):
-    """Base for actions that read one remote file and may write it back.
+    """Base of the collection's action plugins: validate the options, read the remote file, let the
+    module's task function decide, write back when it says so.
 
-    Subclasses set ``argument_spec`` (and the checks ArgumentSpecValidator takes) and
-    implement ``compute(current_bytes, args, task_vars)``, returning an object with
-    ``changed``, ``data`` (bytes to write or None), ``result``, ``diff``, ``warnings``.
+    Subclasses set ``task``, the module's tasks/<module>.py (``ARGUMENT_SPEC``, ``SPEC_RULES`` and
+    ``run``), and implement ``compute(current_bytes, args, task_vars)``, returning an Outcome.
     """
 
     TRANSFERS_FILES = True
-    argument_spec: dict = {}
-    spec_rules: dict = {}
+    task = None
     file_arguments = False
     writes = True
     needs = KEYSTORES
     # Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
-    new_file_mode = atomic_file.DEFAULT_NEW_FILE_MODE
+    new_file_mode = transport.DEFAULT_NEW_FILE_MODE
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -119,10 +101,10 @@ class RemoteFileAction(ActionBase):
                                             if isinstance(item, dict))
             missing = missing_dependencies(self.needs)
             if missing:
-                raise RemoteFileError(missing + ' (on the Ansible controller, or in the execution environment).')
+                raise FileProblem(missing)
             with certificates.tolerating_zero_serials():
                 result.update(self.execute(args, task_vars))
-        except (RemoteFileError, LocalFileError) + USER_ERRORS as exc:
+        except CarbonKeystoresError as exc:
             result['failed'] = True
             result['msg'] = to_text(exc)
         finally:
@@ -133,15 +115,15 @@ class RemoteFileAction(ActionBase):
     # --- arguments -----------------------------------------------------------------
 
     def _validated_args(self):
-        spec = dict(self.argument_spec)
+        spec = dict(self.task.ARGUMENT_SPEC)
         if self.file_arguments:
             spec.update(FILE_COMMON_ARGUMENTS)
-        validator = ArgumentSpecValidator(spec, **self.spec_rules)
+        validator = ArgumentSpecValidator(spec, **self.task.SPEC_RULES)
         validation = validator.validate(dict(self._task.args))
         no_log_values = set(validation._no_log_values)
         if validation.error_messages:
             message = to_text('; '.join(validation.error_messages))
-            raise RemoteFileError(remove_values(message, no_log_values) if no_log_values else message)
+            raise FileProblem(remove_values(message, no_log_values) if no_log_values else message)
         return validation.validated_parameters, no_log_values
 
     def secret_values(self, args):
@@ -156,10 +138,10 @@ class RemoteFileAction(ActionBase):
         for _attempt in range(WRITE_ATTEMPTS):
             try:
                 return self._read_compute_write(path, args, task_vars, earlier)
-            except _Conflict:
+            except Conflict:
                 earlier = None  # the file changed since it was read: start again from what it holds now
-        raise RemoteFileError('%s kept changing while this task worked on it (%d attempts); nothing was written. '
-                              'Another process is rewriting it: stop it, then run again.' % (path, WRITE_ATTEMPTS))
+        raise FileProblem('%s kept changing while this task worked on it (%d attempts); nothing was written. '
+                          'Another process is rewriting it: stop it, then run again.' % (path, WRITE_ATTEMPTS))
 
     def _read_compute_write(self, path, args, task_vars, earlier=None):
         with self.serialised(path, task_vars, write=self.writes and not self._task.check_mode):
@@ -183,12 +165,8 @@ class RemoteFileAction(ActionBase):
             if not self._task.check_mode:
                 for extra in outcome.files:
                     if extra['location'] == 'controller':
-                        try:
-                            write_plain(extra['path'], extra['data'], extra['mode'], extra.get('expected_sha256'))
-                        except atomic_file.Conflict as exc:
-                            raise _Conflict(str(exc))
-                        except atomic_file.FileProblem as exc:
-                            raise RemoteFileError(str(exc))
+                        controller_files.write_file(extra['path'], extra['data'], extra['mode'],
+                                                    extra.get('expected_sha256'))
                     else:
                         self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars,
                                           expected_sha256=extra.get('expected_sha256'))
@@ -212,25 +190,25 @@ class RemoteFileAction(ActionBase):
         try:
             wanted = boolean(wanted, strict=True)
         except TypeError:
-            raise RemoteFileError('%s must be true or false, not %r.' % (LOCAL_READS_VARIABLE, wanted))
+            raise FileProblem('%s must be true or false, not %r.' % (LOCAL_READS_VARIABLE, wanted))
         if self._connection.transport != 'local' or self._play_context.become:
             return False
         return wanted and getattr(self._connection, 'become', None) is None
 
     def read_remote_many(self, paths, task_vars, folders=(), suffixes=()):
         """One read of the managed host: ([description of each path], {folder: {name: description}}),
-        descriptions as atomic_file.describe gives them (bytes via atomic_file.read_bytes). A module
+        descriptions as transport.describe gives them (bytes via transport.read_bytes). A module
         run of remote_files, or the same code in this process when reads_in_process()."""
         if self.reads_in_process(task_vars):
             # expanded as the module's 'path' options would be
             as_module = [os.path.expanduser(os.path.expandvars(path)) for path in paths]
-            read = atomic_file.read_many(as_module, [os.path.expanduser(os.path.expandvars(folder))
-                                                     for folder in folders], list(suffixes))
+            read = transport.read_many(as_module, [os.path.expanduser(os.path.expandvars(folder))
+                                                   for folder in folders], list(suffixes))
         else:
             read = self._module(FILE_TRANSPORT, dict(read=list(paths), folders=list(folders),
                                                      suffixes=list(suffixes)), task_vars)
         if read.get('failed'):
-            raise RemoteFileError('Cannot read %s on the managed host: %s' % (
+            raise FileProblem('Cannot read %s on the managed host: %s' % (
                 ', '.join(list(paths) + list(folders)), read.get('msg') or read.get('module_stderr')))
         return read['files'], {folder['path']: folder['files'] for folder in read['folders']}
 
@@ -238,8 +216,8 @@ class RemoteFileAction(ActionBase):
         """The remote file's bytes, or None when it does not exist (and, ``with_sha256``, the
         SHA-256 a later write must still find)."""
         described = self.read_remote_many([path], task_vars)[0][0]
-        data = remote_bytes(described, path)
-        return (data, described.get('sha256', atomic_file.ABSENT)) if with_sha256 else data
+        data = transport.read_bytes(described, path)
+        return (data, described.get('sha256', transport.ABSENT)) if with_sha256 else data
 
     def write_remote(self, path, data, options, task_vars, expected_sha256=None):
         """Compare-and-swap ``path`` to ``data`` on the managed host (see module remote_files).
@@ -254,28 +232,29 @@ class RemoteFileAction(ActionBase):
                 write_args[option] = options[option]
         written = self._module(FILE_TRANSPORT, write_args, task_vars)
         if written.get('conflict'):
-            raise _Conflict(written.get('msg'))
+            raise Conflict(written.get('msg'))
         if written.get('failed'):
-            raise RemoteFileError('Cannot write %s on the managed host: %s' % (
+            raise FileProblem('Cannot write %s on the managed host: %s' % (
                 path, written.get('msg') or written.get('module_stderr')))
         return written
 
     def read_source(self, value, remote, task_vars):
-        """Text of a PEM option: inline PEM as it is, else a file on the controller or, with
-        ``remote``, on the managed host."""
-        if value is None or '-----BEGIN' in value:
+        """Text of a PEM option: inline PEM as it is, else a file on the controller (looked for in the
+        role's and playbook's files/ folders too) or, with ``remote``, on the managed host."""
+        if value is None or controller_files.is_inline_pem(value):
             return value
         if remote:
             data = self.read_remote(value, task_vars)
             if data is None:
-                raise RemoteFileError('Cannot read %s on the managed host: it does not exist.' % value)
+                raise FileProblem('Cannot read %s on the managed host: it does not exist.' % value)
             return to_text(data, errors='surrogate_or_strict')
+        return controller_files.pem_text(value, self._locate)
+
+    def _locate(self, name):
         try:
-            local = self._find_needle('files', value)
+            return self._find_needle('files', name)
         except AnsibleError:
-            raise RemoteFileError('Cannot find %s on the controller (looked in the role\'s and playbook\'s files/ '
-                                  'folders too); give a path or inline PEM.' % value)
-        return to_text(controller_bytes(local), errors='surrogate_or_strict')
+            raise controller_files.not_found(name)
 
     # --- serialisation -------------------------------------------------------------
 

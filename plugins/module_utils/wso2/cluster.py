@@ -9,11 +9,8 @@ unless the operator names the node whose keystore wins. The fleet is the only st
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import products
-
-
-class ClusterError(ValueError):
-    pass
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
 
 
 def node_state(info, purpose):
@@ -159,17 +156,6 @@ def _same_toml_value(written, wanted):
         if isinstance(wanted, kind):
             return isinstance(written, kind) and (kind is bool or not isinstance(written, bool)) and written == wanted
     return False  # arrays and inline tables: let toml_file judge
-
-
-def certificates_missing(truststore, requested):
-    """The requested certificates (truststore_entries.Requested) whose SHA-256 is not among the
-    entries of ``truststore`` (a product_info keystore description): what the truststore module
-    would import. A truststore that was not read (missing, unreadable) lacks everything."""
-    if not truststore or truststore.get('status') != 'ok':
-        return list(requested)
-    present = {entry.get('fingerprint_sha256') for entry in truststore.get('entries') or []
-               if entry.get('kind') == 'trusted_certificate'}
-    return [wanted for wanted in requested if wanted.fingerprint not in present]
 
 
 MIGRATED_PURPOSES = ('primary', 'internal', 'tls', 'truststore')

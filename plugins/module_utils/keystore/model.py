@@ -1,6 +1,7 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One entry model for every keystore format, and the errors the codecs raise."""
+"""One entry model for every keystore format: private keys with their chains, trusted certificates and
+secret keys, by alias, in file order."""
 
 from __future__ import annotations
 
@@ -21,43 +22,6 @@ WRITABLE_TYPES = (JKS, PKCS12)
 # reads (PBE with SHA-1 and 3-key Triple DES, HMAC-SHA1 MAC).
 PKCS12_MODERN = 'modern'
 PKCS12_LEGACY = 'legacy'
-
-
-class KeystoreError(Exception):
-    """Something about a keystore an operator can act on; the message says what."""
-
-
-class WrongPasswordError(KeystoreError):
-    pass
-
-
-class WrongKeyPasswordError(KeystoreError):
-    pass
-
-
-class CorruptKeystoreError(KeystoreError):
-    pass
-
-
-class UnsupportedKeystoreError(KeystoreError):
-    pass
-
-
-class KeystoreTypeMismatchError(KeystoreError):
-    pass
-
-
-class Outcome:
-    """What a module run did or would do. ``data`` is None when no file must be written."""
-
-    def __init__(self, changed, data, result, diff=None, warnings=(), files=()):
-        self.changed = changed
-        self.data = data
-        self.result = result
-        self.diff = diff
-        self.warnings = list(warnings)
-        # Other files to write: dicts with path, data (bytes), mode and location ('host' or 'controller').
-        self.files = list(files)
 
 
 class PrivateKeyEntry:

@@ -137,3 +137,18 @@ def render_html(report, title='WSO2 keystores: expiry report'):
         parts.append('</tbody></table>')
     parts.append('</body></html>')
     return '\n'.join(parts) + '\n'
+
+
+def summary_line(purpose):
+    """One line of the audit playbook's summary for a product_info purpose: file, type, alias, SHA-256, expiry."""
+    line = '%s: %s' % (purpose.get('table'), purpose.get('file_name'))
+    if purpose.get('type'):
+        line += ' (%s)' % purpose['type']
+    if purpose.get('alias'):
+        line += ', alias %s' % purpose['alias']
+    if purpose.get('fingerprint_sha256'):
+        line += ', SHA-256 %s..., expires %s (%s days)' % (purpose['fingerprint_sha256'][:23], purpose.get('not_after'),
+                                                           purpose.get('days_left'))
+    elif purpose.get('keystore_status') not in (None, 'ok'):
+        line += ', %s' % purpose['keystore_status']
+    return line

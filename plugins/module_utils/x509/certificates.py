@@ -11,6 +11,8 @@ import ipaddress
 import re
 import warnings
 
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import CertificateError
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -22,10 +24,6 @@ try:
 except ImportError as exc:  # pragma: no cover - reported by the caller
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = exc
-
-
-class CertificateError(ValueError):
-    """Input that cannot become the key or certificate asked for."""
 
 
 RSA_SIZES = (2048, 3072, 4096)

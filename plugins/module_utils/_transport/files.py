@@ -1,7 +1,8 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading and replacing files on the host that holds them: standard library only, because
-the remote_files module runs it on managed hosts that lack the collection's dependencies.
+"""The file transport: reading and replacing files on the host that holds them. Standard library
+only (with the collection's errors), because the remote_files module ships it to managed hosts that
+lack the collection's dependencies; the action plugins run the same code for reads on the controller.
 
 Every write is a compare-and-swap: under a lock on the file's folder, the file must still be
 what the caller read (same SHA-256, or still absent), then a complete temporary file in the
@@ -18,18 +19,12 @@ import os
 import stat
 import tempfile
 
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import Conflict, FileProblem
+
 DEFAULT_NEW_FILE_MODE = '0600'
 # Keystores, truststores and configuration files are small; a bigger file is a mistake, not input.
 DEFAULT_MAX_SIZE = 32 * 1024 * 1024
 ABSENT = 'absent'
-
-
-class FileProblem(Exception):
-    """A problem with a file itself (a directory, unreadable, too big, changed meanwhile)."""
-
-
-class Conflict(FileProblem):
-    """The file changed between the read and the write."""
 
 
 def sha256_of(data):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 import re
 
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import TomlEditError, TomlSelfCheckError
+
 try:
     import tomlkit
     from tomlkit.exceptions import ParseError
@@ -25,10 +27,6 @@ except ImportError:  # reported by the module that needs it
 SECRET_KEY_PATTERN = re.compile(r'(pass(word|wd|phrase)?|secret|token|credential|private[_-]?key)', re.I)
 MASK = '********'
 _BARE_KEY = re.compile(r'[A-Za-z0-9_-]+$')
-
-
-class TomlEditError(ValueError):
-    """Bad TOML input or a request the editor refuses; the message says which and where."""
 
 
 # --- parsing -------------------------------------------------------------------
@@ -506,6 +504,6 @@ def _finish(text, replacements, expected, changes, name):
         return text, []
     result = parse(new_text, name + ' (after the edit)').unwrap()
     if result != expected:
-        raise TomlEditError('%s: the edit would change more than was asked (a TOML construct the editor does not handle '
-                            'here); nothing was written. Please report this with the file.' % name)
+        raise TomlSelfCheckError('%s: the edit would change more than was asked (a TOML construct the editor does not handle '
+                                 'here); nothing was written. Please report this with the file.' % name)
     return new_text, changes

@@ -14,11 +14,13 @@ import hashlib
 import hmac
 import os
 
-from ansible_collections.carbon.keystores.plugins.module_utils import der
-from ansible_collections.carbon.keystores.plugins.module_utils.model import (
-    PKCS12, PKCS12_LEGACY, PKCS12_MODERN, CorruptKeystoreError, Keystore, KeystoreError,
-    PrivateKeyEntry, SecretKeyEntry, TrustedCertificateEntry, UnsupportedKeystoreError,
-    WrongPasswordError, local_key_id, normalize_alias,
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
+    CorruptKeystoreError, KeystoreError, UnsupportedKeystoreError, WrongPasswordError,
+)
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import der
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import (
+    PKCS12, PKCS12_LEGACY, PKCS12_MODERN, Keystore, PrivateKeyEntry, SecretKeyEntry, TrustedCertificateEntry,
+    local_key_id, normalize_alias,
 )
 
 try:

@@ -8,26 +8,58 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import (
-    dump_keystore, load_keystore, open_private_key,
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError, WrongPasswordError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import (
+    dump_keystore, load_keystore, open_private_key, type_for_new_file,
 )
-from ansible_collections.carbon.keystores.plugins.module_utils.model import (
-    JKS, PKCS12, PRIVATE_KEY, Keystore, KeystoreError, Outcome, PrivateKeyEntry, WrongPasswordError,
-    normalize_alias,
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import (
+    PKCS12, PRIVATE_KEY, Keystore, PrivateKeyEntry, normalize_alias,
+)
+from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    type=dict(type='str', choices=['jks', 'pkcs12']),
+    password=dict(type='str', required=True, no_log=True),
+    key_password=dict(type='str', no_log=True),
+    old_password=dict(type='str', no_log=True),
+    old_key_password=dict(type='str', no_log=True),
+    alias=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    subject=dict(type='raw'),
+    subject_alt_names=dict(type='list', elements='str'),
+    key_type=dict(type='str', choices=['rsa', 'ec']),
+    key_size=dict(type='int', choices=[2048, 3072, 4096, 256, 384]),
+    valid_days=dict(type='int', default=3650),
+    key_usage=dict(type='list', elements='str', choices=list(certificates.KEY_USAGE_NAMES)),
+    extended_key_usage=dict(type='list', elements='str', choices=list(certificates.EXTENDED_KEY_USAGE_NAMES)),
+    regenerate=dict(type='str', default='fail', choices=['never', 'fail', 'when_different', 'always']),
+    renew_before_days=dict(type='int'),
+    private_key=dict(type='str', no_log=True),
+    private_key_passphrase=dict(type='str', no_log=True),
+    certificate=dict(type='str'),
+    chain=dict(type='list', elements='str'),
+    remote_src=dict(type='bool', default=False),
+    pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
+    backup=dict(type='bool', default=False),
+    csr_path=dict(type='path'),
+    csr_dest=dict(type='str', default='host', choices=['host', 'controller']),
+    ca_reply=dict(type='str'),
+    chain_truststore=dict(type='path'),
+    chain_truststore_password=dict(type='str', no_log=True),
+    read_from=dict(type='dict', no_log=True),
+)
+SPEC_RULES = dict(
+    required_together=[['private_key', 'certificate']],
+    mutually_exclusive=[['private_key', 'subject_alt_names'], ['private_key', 'key_type'],
+                        ['private_key', 'key_size'], ['private_key', 'renew_before_days'],
+                        ['private_key', 'ca_reply']],
+    required_by={'chain_truststore': 'chain_truststore_password', 'chain_truststore_password': 'chain_truststore'},
 )
 
 DEFAULT_KEY_SIZE = {'rsa': 2048, 'ec': 256}
-
-
-class TaskError(KeystoreError):
-    """A request we refuse; the message says what to change."""
-
-
-def type_for_new_file(path, requested):
-    if requested:
-        return requested
-    return PKCS12 if str(path).lower().endswith(('.p12', '.pfx', '.pkcs12')) else JKS
 
 
 def open_store(data, params, name):
@@ -57,12 +89,12 @@ def _requested_material(params, name):
     """(private key, chain DER) to import, or (None, None) when a key is to be generated."""
     if not params.get('private_key'):
         if params.get('certificate') or params.get('chain'):
-            raise TaskError('%s: certificate and chain need private_key as well (the key they belong to).' % name)
+            raise RequestError('%s: certificate and chain need private_key as well (the key they belong to).' % name)
         return None, None
     key = certificates.load_pem_private_key(params['private_key'], params.get('private_key_passphrase'),
                                             'private_key for %s' % name)
     if not params.get('certificate'):
-        raise TaskError('%s: private_key needs certificate (its public certificate in PEM) as well.' % name)
+        raise RequestError('%s: private_key needs certificate (its public certificate in PEM) as well.' % name)
     leaf_and_more = certificates.load_pem_certificates(params['certificate'], 'certificate for %s' % name)
     extra = []
     for item in params.get('chain') or []:
@@ -70,8 +102,8 @@ def _requested_material(params, name):
     leaf = leaf_and_more[0]
     leaf_cert = certificates.load_certificate_der(leaf)
     if certificates.public_key_der(leaf_cert) != certificates.public_key_der(key):
-        raise TaskError('%s: the certificate (subject "%s") does not match private_key; give the certificate issued for this key.'
-                        % (name, certificates.format_name(leaf_cert.subject)))
+        raise RequestError('%s: the certificate (subject "%s") does not match private_key; give the certificate issued for this key.'
+                           % (name, certificates.format_name(leaf_cert.subject)))
     return key, _order_chain(leaf, leaf_and_more[1:] + extra)
 
 
@@ -112,7 +144,7 @@ def _self_signed(key, params, template=None, now=None):
     elif template is not None:
         subject = template.subject
     else:
-        raise TaskError('subject is required to generate a key, for example "CN=is.example.org, OU=IAM, O=Example, L=Colombo, ST=Western, C=LK".')
+        raise RequestError('subject is required to generate a key, for example "CN=is.example.org, OU=IAM, O=Example, L=Colombo, ST=Western, C=LK".')
     sans = params.get('subject_alt_names')
     if sans is None and template is not None:
         sans = certificates.subject_alt_names(template)
@@ -142,8 +174,8 @@ def run(data, params, name, now=None):
     store, old_password_used = open_store(data, params, name)
     store_type = store.store_type if store is not None else type_for_new_file(name, params.get('type'))
     if store_type == PKCS12 and key_password != password:
-        raise TaskError('%s: a PKCS12 keystore protects its keys with the store password; set key_password equal to '
-                        'password (WSO2 needs them equal anyway).' % name)
+        raise RequestError('%s: a PKCS12 keystore protects its keys with the store password; set key_password equal to '
+                           'password (WSO2 needs them equal anyway).' % name)
     before = inspection.diff_text(store, now)
     changes = []
     warnings = []
@@ -152,8 +184,8 @@ def run(data, params, name, now=None):
 
     existing = store.get(alias) if store is not None else None
     if existing is not None and existing.kind != PRIVATE_KEY:
-        raise TaskError('%s: alias %r is a %s entry, not a private key; choose another alias or remove that entry first.'
-                        % (name, alias, existing.kind.replace('_', ' ')))
+        raise RequestError('%s: alias %r is a %s entry, not a private key; choose another alias or remove that entry first.'
+                           % (name, alias, existing.kind.replace('_', ' ')))
 
     if params['state'] == 'absent':
         if existing is not None:
@@ -169,8 +201,8 @@ def run(data, params, name, now=None):
         if old_password_used and store_type == PKCS12:
             for entry in store:
                 if entry.kind == PRIVATE_KEY and entry.pkcs8 is None:
-                    raise TaskError('%s: cannot change the store password: the key of entry %r does not open with the old '
-                                    'password, so it could not be re-protected.' % (name, entry.alias))
+                    raise RequestError('%s: cannot change the store password: the key of entry %r does not open with the old '
+                                       'password, so it could not be re-protected.' % (name, entry.alias))
                 if entry.kind == PRIVATE_KEY:
                     entry.key_password = password
         wanted_encryption = params.get('pkcs12_encryption')
@@ -201,7 +233,7 @@ def run(data, params, name, now=None):
                 changes.append('wrote a certificate signing request for %r to %s (%s)'
                                % (alias, params['csr_path'], location))
     elif params.get('csr_path'):
-        raise TaskError('%s: there is no entry %r to write a certificate signing request for.' % (name, alias))
+        raise RequestError('%s: there is no entry %r to write a certificate signing request for.' % (name, alias))
     diff = {'before': before, 'after': inspection.diff_text(store, now),
             'before_header': '%s (entries)' % name, 'after_header': '%s (entries)' % name}
     return Outcome(bool(changes), new_data, result, diff, warnings, files)
@@ -230,8 +262,8 @@ def _import_ca_reply(store, entry, params, name, changes):
     key_der = certificates.public_key_der(certificates.load_pkcs8(entry.pkcs8))
     leaf = next((cert for cert in reply if certificates.public_key_der(cert) == key_der), None)
     if leaf is None:
-        raise TaskError('%s: the CA reply does not hold a certificate for the key of entry %r (its certificate%s %s '
-                        'another public key); nothing was changed.' % (
+        raise RequestError('%s: the CA reply does not hold a certificate for the key of entry %r (its certificate%s %s '
+                           'another public key); nothing was changed.' % (
                             name, alias, 's' if len(reply) > 1 else '',
                             ', '.join('"%s"' % certificates.format_name(c.subject) for c in reply)
                             + (' carry' if len(reply) > 1 else ' carries')))
@@ -241,9 +273,9 @@ def _import_ca_reply(store, entry, params, name, changes):
     candidates.extend(certificates.load_certificate_der(der) for der in trusted)
     chain, missing = certificates.complete_chain(leaf, candidates)
     if missing is not None:
-        raise TaskError('%s: cannot establish the chain of the CA reply for %r: no certificate for the issuer "%s" of '
-                        '"%s" in the reply, the keystore or chain_truststore; add the CA certificates to ca_reply or '
-                        'give chain_truststore. Nothing was changed.' % (
+        raise RequestError('%s: cannot establish the chain of the CA reply for %r: no certificate for the issuer "%s" of '
+                           '"%s" in the reply, the keystore or chain_truststore; add the CA certificates to ca_reply or '
+                           'give chain_truststore. Nothing was changed.' % (
                             name, alias, certificates.format_name(missing), certificates.format_name(chain[-1].subject)))
     ders = [certificates.certificate_der(cert) for cert in chain]
     if ders != entry.chain:
@@ -255,15 +287,15 @@ def _import_ca_reply(store, entry, params, name, changes):
 def chain_certificates_from(data, password, name):
     """Trusted certificates (DER) of the keystore ``data``: where a CA reply's chain may be completed from."""
     if data is None:
-        raise TaskError('chain_truststore %s does not exist.' % name)
+        raise RequestError('chain_truststore %s does not exist.' % name)
     store = load_keystore(data, password, name)
     return [entry.certificate for entry in store if entry.kind == 'trusted_certificate']
 
 
 def _ensure_present(store, existing, alias, params, key_password, name, now, changes, warnings):
     if existing is None and params.get('ca_reply') and not params.get('private_key'):
-        raise TaskError('%s: there is no entry %r to import the CA reply for; generate its key first and send its '
-                        'certificate signing request (csr_path) to the CA.' % (name, alias))
+        raise RequestError('%s: there is no entry %r to import the CA reply for; generate its key first and send its '
+                           'certificate signing request (csr_path) to the CA.' % (name, alias))
     key, chain = _requested_material(params, name)
     if existing is None:
         if key is None:
@@ -307,8 +339,8 @@ def _replace_when_different(existing, current_key, key, chain, key_password, par
             warnings.append('%s: entry %r differs from the request (%s); kept as it is because regenerate is never.'
                             % (name, alias, reason))
         elif policy == 'fail':
-            raise TaskError('%s: entry %r exists and differs from the request: %s. Nothing was changed; set regenerate to '
-                            'when_different to replace its key, or adjust the request.' % (name, alias, reason))
+            raise RequestError('%s: entry %r exists and differs from the request: %s. Nothing was changed; set regenerate to '
+                               'when_different to replace its key, or adjust the request.' % (name, alias, reason))
         else:
             if key is None:
                 key = _new_key(params)
@@ -331,8 +363,8 @@ def _renew_if_expiring(entry, key, params, alias, name, now, changes):
     if left >= days:
         return
     if cert.issuer != cert.subject:
-        raise TaskError('%s: the certificate of %r expires in %d days but is CA-signed; renew it through a CSR and the '
-                        'CA, not renew_before_days.' % (name, alias, left))
+        raise RequestError('%s: the certificate of %r expires in %d days but is CA-signed; renew it through a CSR and the '
+                           'CA, not renew_before_days.' % (name, alias, left))
     entry.chain = [_self_signed(key, params, cert, now)]
     changes.append('renewed the self-signed certificate of %r (it expired in %d days), keeping its key' % (alias, left))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.carbon.keystores.plugins.module_utils.model import KeystoreError
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
 
 SECURITY_DIR = 'repository/resources/security'
 DEFAULT_PASSWORD = 'wso2carbon'
@@ -145,11 +145,11 @@ PRODUCTS = tuple(PROFILES)
 
 def profile_for(product, version=None):
     if product not in PROFILES:
-        raise KeystoreError('product must be one of %s, not %r.' % (', '.join(PRODUCTS), product))
+        raise RequestError('product must be one of %s, not %r.' % (', '.join(PRODUCTS), product))
     for profile in PROFILES[product]:
         if profile.matches(version):
             return profile
-    raise KeystoreError('no %s profile covers version %s.' % (product, version))
+    raise RequestError('no %s profile covers version %s.' % (product, version))
 
 
 def profile_for_home(product, config_data, exists):

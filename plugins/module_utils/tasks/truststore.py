@@ -9,11 +9,33 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_entry import TaskError, type_for_new_file
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import dump_keystore, load_keystore
-from ansible_collections.carbon.keystores.plugins.module_utils.model import (
-    TRUSTED_CERTIFICATE, Keystore, Outcome, TrustedCertificateEntry, normalize_alias,
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import (
+    dump_keystore, load_keystore, type_for_new_file,
+)
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import (
+    TRUSTED_CERTIFICATE, Keystore, TrustedCertificateEntry, normalize_alias,
+)
+from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    type=dict(type='str', choices=['jks', 'pkcs12']),
+    password=dict(type='str', required=True, no_log=True),
+    certificates=dict(type='list', elements='raw', default=[]),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    exclusive=dict(type='bool', default=False),
+    aliases=dict(type='list', elements='str', default=[]),
+    fingerprints=dict(type='list', elements='str', default=[]),
+    remote_src=dict(type='bool', default=False),
+    pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
+    backup=dict(type='bool', default=False),
+    read_from=dict(type='dict', no_log=True),
+)
+SPEC_RULES = dict(
+    mutually_exclusive=[['exclusive', 'aliases'], ['exclusive', 'fingerprints']],
 )
 
 
@@ -38,11 +60,11 @@ def certificate_items(raw_items):
         if isinstance(item, dict):
             unknown = set(item) - {'alias', 'certificate'}
             if unknown or 'certificate' not in item:
-                raise TaskError('certificates item %d must be a path, inline PEM, or a dict with certificate and '
-                                'optional alias (found keys: %s).' % (index, ', '.join(sorted(item))))
+                raise RequestError('certificates item %d must be a path, inline PEM, or a dict with certificate and '
+                                   'optional alias (found keys: %s).' % (index, ', '.join(sorted(item))))
             alias, item = item.get('alias'), item['certificate']
         if not isinstance(item, str) or not item.strip():
-            raise TaskError('certificates item %d is empty or not text.' % index)
+            raise RequestError('certificates item %d is empty or not text.' % index)
         label = 'inline PEM (certificates item %d)' % index if '-----BEGIN' in item else item
         items.append((alias, item, label))
     return items
@@ -54,8 +76,8 @@ def requested_certificates(items):
     for alias, text, source in items:
         ders = certificates.load_pem_certificates(text, source)
         if alias and len(ders) > 1:
-            raise TaskError('%s holds %d certificates but one alias (%s) was given for it; give one alias per '
-                            'certificate or leave alias out to derive aliases from the subjects.' % (source, len(ders), alias))
+            raise RequestError('%s holds %d certificates but one alias (%s) was given for it; give one alias per '
+                               'certificate or leave alias out to derive aliases from the subjects.' % (source, len(ders), alias))
         for der in ders:
             wanted = Requested(der, alias, source)
             seen.setdefault(wanted.fingerprint, wanted)
@@ -111,8 +133,8 @@ def run(data, params, requested, name, now=None):
                                     certificates.iso8601(certificates.not_after(wanted.cert))))
             holder = wanted.alias and store.get(wanted.alias)
             if holder is not None and holder.kind != TRUSTED_CERTIFICATE:
-                raise TaskError('%s: alias %r is a %s entry; a truststore import never touches key entries. Choose '
-                                'another alias.' % (name, wanted.alias, holder.kind.replace('_', ' ')))
+                raise RequestError('%s: alias %r is a %s entry; a truststore import never touches key entries. Choose '
+                                   'another alias.' % (name, wanted.alias, holder.kind.replace('_', ' ')))
             if wanted.fingerprint in by_fingerprint:
                 present.append(_summary(by_fingerprint[wanted.fingerprint], wanted, now))
                 continue
@@ -143,9 +165,9 @@ def run(data, params, requested, name, now=None):
         for alias in doomed_aliases:
             entry = store.get(alias)
             if entry is not None and entry.kind != TRUSTED_CERTIFICATE:
-                raise TaskError('%s: alias %r is a %s entry; the truststore module only removes trusted certificates '
-                                '(use carbon.keystores.keystore with state=absent for key entries).'
-                                % (name, alias, entry.kind.replace('_', ' ')))
+                raise RequestError('%s: alias %r is a %s entry; the truststore module only removes trusted certificates '
+                                   '(use carbon.keystores.keystore with state=absent for key entries).'
+                                   % (name, alias, entry.kind.replace('_', ' ')))
         for entry in list(store):
             if entry.kind != TRUSTED_CERTIFICATE:
                 continue
@@ -176,5 +198,16 @@ def run(data, params, requested, name, now=None):
 def _normalize_fingerprint(value):
     digits = re.sub(r'[^0-9A-Fa-f]', '', str(value)).upper()
     if len(digits) != 64:
-        raise TaskError('fingerprint %r is not a SHA-256 fingerprint (64 hexadecimal digits).' % value)
+        raise RequestError('fingerprint %r is not a SHA-256 fingerprint (64 hexadecimal digits).' % value)
     return ':'.join(digits[i:i + 2] for i in range(0, 64, 2))
+
+
+def missing_from(truststore, requested):
+    """The requested certificates whose SHA-256 is not among the entries of ``truststore`` (a product_info
+    keystore description): what this task would import. A truststore that was not read (missing,
+    unreadable) lacks everything."""
+    if not truststore or truststore.get('status') != 'ok':
+        return list(requested)
+    present = {entry.get('fingerprint_sha256') for entry in truststore.get('entries') or []
+               if entry.get('kind') == 'trusted_certificate'}
+    return [wanted for wanted in requested if wanted.fingerprint not in present]

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore
-from ansible_collections.carbon.keystores.plugins.module_utils.model import (
-    PRIVATE_KEY, SECRET_KEY, KeystoreError, Outcome,
-)
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, SECRET_KEY
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 WEAK_SIGNATURES = ('sha1', 'md5', 'md2')
 
@@ -88,16 +85,3 @@ def diff_text(store, now=None):
     if store is None:
         return ''
     return ''.join(entry_line(describe_entry(entry, now)) + '\n' for entry in store)
-
-
-def keystore_info(data, params, name, now=None):
-    """What the ``keystore_info`` module returns for the keystore held in ``data``."""
-    if data is None:
-        raise KeystoreError('Cannot open keystore %s: it does not exist.' % name)
-    key_passwords = [params['key_password']] if params.get('key_password') else []
-    store = load_keystore(data, params['password'], name, params.get('type'), key_passwords)
-    entries, findings = describe_store(store, params['password'], params.get('expiry_warning_days'), now)
-    result = {'path': name, 'type': store.store_type, 'entries': entries, 'findings': findings}
-    if store.pkcs12_encryption:
-        result['pkcs12_encryption'] = store.pkcs12_encryption
-    return Outcome(False, None, result)

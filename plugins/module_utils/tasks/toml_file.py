@@ -4,8 +4,26 @@
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils import toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.model import Outcome
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import TomlEditError
+from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
+from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    table=dict(type='str'),
+    tables=dict(type='dict'),
+    settings=dict(type='dict', default={}),
+    keys=dict(type='list', elements='str', default=[], no_log=False),
+    match=dict(type='dict'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    create=dict(type='bool', default=False),
+    backup=dict(type='bool', default=False),
+    read_from=dict(type='dict', no_log=True),
+)
+SPEC_RULES = dict(
+    required_one_of=[('table', 'tables')],
+    mutually_exclusive=[('table', 'tables'), ('tables', 'match'), ('tables', 'keys')],
+)
 
 
 def secret_values(params):
@@ -23,12 +41,12 @@ def _edits(params):
     absent = params.get('state') == 'absent'
     if params.get('tables') is not None:
         if absent:
-            raise toml_edit.TomlEditError('tables sets keys of several tables; it cannot be used with state=absent '
-                                          '(remove tables one task each, with table).')
+            raise TomlEditError('tables sets keys of several tables; it cannot be used with state=absent '
+                                '(remove tables one task each, with table).')
         edits = []
         for table, settings in params['tables'].items():
             if not isinstance(settings, dict):
-                raise toml_edit.TomlEditError('tables.%s must be a dictionary of keys and values.' % table)
+                raise TomlEditError('tables.%s must be a dictionary of keys and values.' % table)
             edits.append(toml_edit.Edit(table, settings=settings))
         return edits
     keys = list(params.get('keys') or [])
@@ -45,7 +63,7 @@ def _edits(params):
 
 def run(data, params, name):
     if data is None and not params.get('create'):
-        raise toml_edit.TomlEditError('%s does not exist; set create to true to create it.' % name)
+        raise TomlEditError('%s does not exist; set create to true to create it.' % name)
     text = toml_edit.decode(data, name) if data is not None else ''
     edits = _edits(params)
     new_text, changes = text, []

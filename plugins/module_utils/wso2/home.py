@@ -1,6 +1,6 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What ``product_info`` says of a product home: which config file, the keystore settings WSO2
+"""A product home read as the product reads it: which config file, the keystore settings WSO2
 would use per purpose, each keystore described, and findings against WSO2's rules."""
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from ansible_collections.carbon.keystores.plugins.module_utils import certificates, inspection, products, toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore_io import load_keystore
-from ansible_collections.carbon.keystores.plugins.module_utils.model import (
-    PRIVATE_KEY, TRUSTED_CERTIFICATE, KeystoreError, Outcome,
-)
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import KeystoreError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, TRUSTED_CERTIFICATE
+from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
 
@@ -64,10 +66,10 @@ def purpose_settings(profile, home, settings, file_keys, purpose):
     return described, values
 
 
-def product_info(product, home, read, version=None, expiry_warning_days=30, now=None, return_secrets=False,
-                 realpath=None):
+def inspect(product, home, read, version=None, expiry_warning_days=30, now=None, return_secrets=False,
+            realpath=None):
     """``read(path)`` returns a file's bytes or None; ``realpath(path)`` where the file really is
-    (symbolic links resolved), None when unknown. Returns an Outcome (never changed).
+    (symbolic links resolved), None when unknown. Returns what product_info reports, as a dict.
 
     With ``return_secrets``, the result also holds each purpose's password and key_password
     (for a flow that must carry them over; register it with no_log)."""
@@ -112,7 +114,7 @@ def product_info(product, home, read, version=None, expiry_warning_days=30, now=
     if return_secrets:
         result['secrets'] = {purpose: {key: values[key] for key in ('password', 'key_password') if key in values}
                              for purpose, values in values_of.items()}
-    return Outcome(False, None, result)
+    return result
 
 
 def _config_tables(file_keys, return_secrets):

@@ -1,0 +1,61 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the product roles' flow, run on the controller: the cluster's keystore, the tables a node
+must hold and which of them are pending, the JKS-to-PKCS12 migration (module_utils/wso2/cluster.py).
+Each is documented in the YAML file of the same name beside this one."""
+
+from __future__ import annotations
+
+import functools
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster
+
+
+def _sentences(function):
+    """An operator's error from module_utils fails the task with its sentence, not a traceback."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except CarbonKeystoresError as exc:
+            raise AnsibleFilterError(str(exc))
+    return wrapper
+
+
+@_sentences
+def keystore_plan(infos, purpose='tls', source_node=None, new_keystore=None):
+    return cluster.plan(dict(infos), purpose, source_node or None, new_keystore)
+
+
+@_sentences
+def wanted_tables(info, product, keystore, passwords, keep_internal=False, tenant_keystore_type=''):
+    return cluster.wanted_tables(info, product, keystore, passwords, keep_internal, tenant_keystore_type)
+
+
+@_sentences
+def pending_tables(info, wanted):
+    return cluster.pending_tables(info, wanted)
+
+
+@_sentences
+def pkcs12_migration(info, product):
+    return cluster.pkcs12_migration(info, product)
+
+
+@_sentences
+def migration_problems(before, after):
+    return cluster.migration_problems(before, after)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            'keystore_plan': keystore_plan,
+            'migration_problems': migration_problems,
+            'pending_tables': pending_tables,
+            'pkcs12_migration': pkcs12_migration,
+            'wanted_tables': wanted_tables,
+        }

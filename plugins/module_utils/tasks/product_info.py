@@ -1,0 +1,27 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the ``product_info`` module does: read a product home as the product reads it (wso2/home.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home, products
+
+ARGUMENT_SPEC = dict(
+    product=dict(type='str', required=True,
+                 choices=list(products.PRODUCTS)),
+    home=dict(type='path', required=True),
+    version=dict(type='str'),
+    expiry_warning_days=dict(type='int', default=30),
+    return_secrets=dict(type='bool', default=False),
+    return_content=dict(type='bool', default=False),
+)
+SPEC_RULES = {}
+
+
+def run(params, read, realpath=None, now=None):
+    """``read(path)``: a file's bytes or None; ``realpath(path)``: where it really is, or None."""
+    result = home.inspect(params['product'], params['home'], read, params.get('version'),
+                          params.get('expiry_warning_days', 30), now, return_secrets=params.get('return_secrets', False),
+                          realpath=realpath)
+    return Outcome(False, None, result)
