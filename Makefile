@@ -2,6 +2,8 @@
 # make test   unit + integration tests (pytest) and ansible-test sanity
 # make demo   converge a two-node Identity Server sandbox with the collection's playbook, then audit it
 # make fuzz   the hypothesis fuzzers at full strength (10,000 inputs per parser; make test runs 200)
+# make test-fast  the edit-test loop: unit and fuzz tests, no ansible-playbook run (under 3 minutes)
+# make roles  write the four public roles and the flow's argument spec from tools/role_inputs.yml
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +12,7 @@ SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
 SANITY_TOOLS := $(VENV)/sanity-tools
 ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
 
-.PHONY: venv test unit fuzz integration sanity demo build ee clean
+.PHONY: venv test test-fast unit fuzz integration sanity demo build ee roles clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +28,12 @@ test: unit integration sanity
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit tests/fuzz
+
+test-fast: venv
+	$(BIN)/python -m pytest -m 'not slow' tests/unit tests/fuzz
+
+roles: venv
+	$(BIN)/python tools/roles.py
 
 fuzz: venv
 	CARBON_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/fuzz

@@ -11,7 +11,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, settings
 
 
 def _sentences(function):
@@ -26,8 +26,25 @@ def _sentences(function):
 
 
 @_sentences
-def keystore_plan(infos, purpose='tls', source_node=None, new_keystore=None):
-    return cluster.plan(dict(infos), purpose, source_node or None, new_keystore)
+def flow_settings(inputs, hosts):
+    return settings.flow_settings(dict(inputs), list(hosts))
+
+
+@_sentences
+def flow_refusals(flow):
+    return settings.refusals(flow)
+
+
+@_sentences
+def keystore_plan(infos, flow):
+    infos = dict(infos)
+    default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
+    return cluster.plan(infos, 'tls', flow['source_node'] or None, settings.new_keystore(flow, default_type))
+
+
+@_sentences
+def rotation_plan(current, stamp, hosts):
+    return cluster.rotation_plan(current, str(stamp), list(hosts))
 
 
 @_sentences
@@ -53,9 +70,12 @@ def migration_problems(before, after):
 class FilterModule:
     def filters(self):
         return {
+            'flow_refusals': flow_refusals,
+            'flow_settings': flow_settings,
             'keystore_plan': keystore_plan,
             'migration_problems': migration_problems,
             'pending_tables': pending_tables,
             'pkcs12_migration': pkcs12_migration,
+            'rotation_plan': rotation_plan,
             'wanted_tables': wanted_tables,
         }

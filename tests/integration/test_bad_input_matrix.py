@@ -319,7 +319,9 @@ ROLE_PASSWORD = 'Role-Matrix-Secret-7'
 
 def _role_run(root, extra=None):
     inventory = root / 'inventory.ini'
-    command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(ROOT / 'playbooks' / 'identity_server.yml')]
+    extra = dict(extra or {})
+    playbook = extra.pop('playbook', 'identity_server.yml')
+    command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(ROOT / 'playbooks' / playbook)]
     for key, value in (extra or {}).items():
         command += ['-e', '%s=%s' % (key, value)]
     run = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT), check=False,
@@ -349,6 +351,12 @@ ROLE_CASES = {
     'unknown alias in [keystore.tls]': ('unknown_alias', {}, r'Cannot decide the cluster\'s keystore'),
     'key password differs from keystore password': (None, {'identity_server_key_password': 'Another-Key-Pass-9'},
                                                     r'differs from identity_server_keystore_password'),
+    # every entry point validates the role's variables by its argument spec
+    'key size that is not a number': (None, {'identity_server_key_size': 'big'},
+                                      r"identity_server_key_size' is of type str and we were unable to convert to int"),
+    'rotation with an unknown key type': (None, {'playbook': 'rotate.yml', 'product_role': 'identity_server',
+                                                 'identity_server_key_type': 'dsa'},
+                                          r"arg spec 'rotate_stage'(.|\n)*value of identity_server_key_type must be one of"),
 }
 
 

@@ -1,4 +1,5 @@
-"""What the roles promise on paper: argument_specs and defaults agree; ansible-lint's production profile."""
+"""What the roles promise on paper: generated from one source and current, argument_specs and defaults agree,
+every entry point validates; ansible-lint's production profile."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ def test_argument_specs_and_defaults_are_in_step(role):
         if 'password' in name:
             assert spec.get('no_log') is True, '%s must be no_log' % name
     assert set(defaults) <= set(options), 'undocumented defaults: %s' % sorted(set(defaults) - set(options))
+
+
+def test_the_public_roles_are_generated_from_one_source_and_current():
+    check = subprocess.run([str(VENV_BIN / 'python'), str(ROOT / 'tools' / 'roles.py'), '--check'],
+                           capture_output=True, text=True, cwd=str(ROOT), check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize('role', PUBLIC_ROLES)
+def test_every_entry_point_of_a_public_role_has_an_argument_spec(role):
+    folder = ROOT / 'roles' / role
+    specs = yaml.safe_load((folder / 'meta' / 'argument_specs.yml').read_text())['argument_specs']
+    entry_points = {path.stem for path in (folder / 'tasks').glob('*.yml')}
+    assert entry_points == set(specs), 'entry points without a spec: %s' % sorted(entry_points ^ set(specs))
+    flow = yaml.safe_load((ROOT / 'roles' / 'keystore_flow' / 'meta' / 'argument_specs.yml').read_text())['argument_specs']
+    assert set(specs) <= set(flow), 'the flow lacks a spec for %s' % sorted(set(specs) - set(flow))
 
 
 def test_ansible_lint_production_profile_passes():

@@ -201,17 +201,19 @@ def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):
     node: the flow's write there is refused and the other writer's file stays; node1 is written."""
     product = 'identity_server'
     inventory = build_cluster(tmp_path, product, ['node1', 'node2'], PASSWORD)
-    flow = [{'name': 'Flow step %s' % step, 'ansible.builtin.import_role': {'name': role, 'tasks_from': step}}
-            for role, step in (('carbon.keystores.%s' % product, 'inputs.yml'),
-                               ('carbon.keystores.keystore_flow', 'preflight.yml'))]
+    flow = [{'name': 'Flow step %s' % step, 'ansible.builtin.import_role': {
+        'name': 'carbon.keystores.keystore_flow', 'tasks_from': step}} for step in ('inputs.yml', 'preflight.yml')]
     meanwhile = {'name': 'Another writer', 'ansible.builtin.copy': {
         'content': 'written meanwhile\n', 'dest': '{{ identity_server_home }}/%s/wso2is.jks' % SECURITY, 'mode': '0600'},
         'when': "inventory_hostname == 'node2'"}
     keypair = {'name': 'Flow step keypair.yml', 'ansible.builtin.import_role': {
         'name': 'carbon.keystores.keystore_flow', 'tasks_from': 'keypair.yml'}}
     playbook = tmp_path / 'interleaved.yml'
+    # the product role's defaults and the inputs it hands the flow, as its own entry points do
+    role = ROOT / 'roles' / product
     playbook.write_text(yaml.safe_dump([{'hosts': product, 'gather_facts': False,
-                                         'vars': {'keystore_flow_product': product},
+                                         'vars_files': [str(role / 'defaults' / 'main.yml'), str(role / 'vars' / 'main.yml')],
+                                         'vars': {'keystore_flow_inputs': '{{ __%s_flow_inputs }}' % product},
                                          'tasks': flow + [meanwhile, keypair]}], sort_keys=False))
     run = play(inventory, product, playbook=playbook, check=False)
     assert run.returncode != 0

@@ -18,7 +18,7 @@ def node_state(info, purpose):
     described = (info.get('purposes') or {}).get(purpose) or {}
     state = described.get('password_state', '')
     if state.startswith('unknown'):
-        return 'unknown', 'its password is %s' % state[len('unknown: '):]
+        return 'unknown', 'its password cannot be read back (%s)' % state[len('unknown: '):]
     if state == 'default' or described.get('keystore_status') in ('missing', None):
         return 'default', None
     if described.get('keystore_status') != 'ok' or not described.get('fingerprint_sha256'):
@@ -78,6 +78,22 @@ def plan(infos, purpose, source_node=None, new_keystore=None):
     return {'action': 'copy' if needs else 'keep', 'source': source, 'fingerprint': fingerprint,
             'certificate_pem': described.get('certificate_pem'), 'path': relative, 'type': described.get('type'),
             'alias': described.get('alias'), 'needs': needs}
+
+
+def rotation_plan(current, stamp, hosts):
+    """The plan of a key rotation for a cluster whose nodes share ``current`` (a 'keep' plan): one new key
+    pair, generated once, in a new file named after the alias and ``stamp``, for every node in ``hosts``;
+    trusted under its own alias (so the old certificate stays trusted until the last node switched)."""
+    if current.get('action') != 'keep':
+        raise ClusterError('The nodes do not all serve one keystore of their own yet (the product flow would %s for '
+                           '%s); run the product\'s playbook first. Nothing was changed.'
+                           % (current.get('action'), ', '.join(current.get('needs') or [])))
+    store_type = str(current.get('type') or 'JKS').upper()
+    alias = current['alias']
+    return {'action': 'generate', 'source': None, 'fingerprint': None, 'certificate_pem': None,
+            'path': '%s/%s-%s.%s' % (products.SECURITY_DIR, alias, stamp, 'p12' if store_type == 'PKCS12' else 'jks'),
+            'type': store_type, 'alias': alias, 'trust_alias': '%s-%s' % (alias, stamp), 'needs': sorted(hosts),
+            'old_fingerprint': current['fingerprint']}
 
 
 def server_tables(info):
@@ -166,8 +182,9 @@ def pkcs12_migration(info, product):
     {JKS path: {dest, password, key_password, purposes}} and the tables to point at the new files.
 
     Each JKS store a purpose reads becomes <name>.p12 beside it; a table the file configures gets the
-    new file_name (in its style) and type PKCS12; a truststore the product finds by default gets a
-    [truststore] table, since the default names the JKS file."""
+    new file_name (in its style) and type PKCS12. A purpose the product finds by its default file name
+    (the JKS file's) gets a table naming the twin; one that follows another purpose by $ref{} follows it
+    to the twin."""
     purposes = info.get('purposes') or {}
     secrets = info.get('secrets') or {}
     profile = products.profile_for(product)
@@ -189,9 +206,10 @@ def pkcs12_migration(info, product):
             tables[described['table']] = {'file_name': products.file_name_for(profile, described.get('file_name'),
                                                                               new_base),
                                           'type': 'PKCS12'}
-        elif purpose == 'truststore':
-            tables[described['table']] = {'file_name': products.file_name_for(profile, None, new_base),
-                                          'type': 'PKCS12', 'password': store['password']}
+        elif not str(profile.defaults.get('%s.file_name' % described['table'], '')).startswith('$ref{'):
+            tables[described['table']] = {'file_name': products.file_name_for(profile, None, new_base), 'type': 'PKCS12'}
+            if purpose == 'truststore':
+                tables[described['table']]['password'] = store['password']
     return {'stores': stores, 'tables': tables}
 
 

@@ -106,7 +106,8 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
                                                        expiry_warning_days, now))
     findings.extend(_tls_trust_findings(profile, purposes, values_of, opened))
 
-    result = {'product': product, 'profile': profile.label, 'home': home, 'config_file': config_path,
+    result = {'product': product, 'profile': profile.label, 'default_keystore_type': profile.default_store_type,
+              'home': home, 'config_file': config_path,
               'purposes': purposes, 'keystores': keystores, 'findings': findings,
               'config_tables': _config_tables(file_keys, return_secrets)}
     if profile.tls_connector:

@@ -57,6 +57,13 @@ class Profile:
         self.keystore_anywhere_in_home = keystore_anywhere_in_home
         self.tls_connector = tls_connector or {}
 
+    @property
+    def default_store_type(self):
+        """The type of the product's own keystores (JKS, or PKCS12 from Identity Server 7.1 on): what a new
+        keystore for this profile is when nobody says otherwise."""
+        table = TABLES[self.server_purpose]
+        return str(resolve(self.defaults.get('%s.type' % table), self.defaults) or 'JKS').upper()
+
     def matches(self, version):
         if version is None:
             return self.max_version is None  # no version given: the newest profile
@@ -150,6 +157,10 @@ def profile_for(product, version=None):
         if profile.matches(version):
             return profile
     raise RequestError('no %s profile covers version %s.' % (product, version))
+
+
+def default_store_type(product, version=None):
+    return profile_for(product, version or None).default_store_type
 
 
 def profile_for_home(product, config_data, exists):
