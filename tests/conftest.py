@@ -13,6 +13,14 @@ os.environ['ANSIBLE_VERBOSITY'] = '3'
 os.environ['ANSIBLE_DIFF_ALWAYS'] = 'true'
 
 
+def pytest_collection_modifyitems(items):
+    """Every playbook integration test is slow; make test-fast runs the rest."""
+    import pytest
+    for item in items:
+        if 'integration' in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter):
     from helpers import SECRET_SCAN
     from tally import FUZZ_INPUTS, TALLY

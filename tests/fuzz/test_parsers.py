@@ -201,6 +201,21 @@ def test_toml_editor_mutated(seeds, edits, table, settings):
     guarded(_edit, 'TOML', (mutate(seeds['TOML'], edits), table, settings))
 
 
+def _remove(argument):
+    text, table, keys = argument
+    edit = toml_edit.Edit(table, remove_keys=keys, remove_table=not keys)
+    new_text, _changes = toml_edit.apply_edit(toml_edit.decode(text, 'fuzz.toml'), edit, 'fuzz.toml')
+    toml_edit.parse(new_text, 'fuzz.toml')
+
+
+@FUZZ
+@given(edits=mutations(), table=st.sampled_from(['keystore.tls', 'keystore.primary', 'truststore', 'server',
+                                                 'keystore', 'transport.https.sslHostConfig.properties']),
+       keys=st.lists(st.sampled_from(['file_name', 'password', 'alias', 'type', 'hostname']), max_size=2))
+def test_toml_editor_removals_mutated(seeds, edits, table, keys):
+    guarded(_remove, 'TOML', (mutate(seeds['TOML'], edits), table, keys))
+
+
 TOML_LINES = st.sampled_from(['[keystore.tls]', '[keystore]', '[[keystore.tls]]', 'file_name = "a.jks"', 'x = [1, 2',
                               'tls.alias = "b"', '"quoted key" = 1', '# comment', '', 'a = """', '"""',
                               'b = { c = 1 }', '[keystore."tls"]', 'password = \'x\''])

@@ -349,10 +349,12 @@ def apply_edit(text, edit, name):
             if text[end:end + len(newline)] == newline and (start == 0 or text[start - 2 * len(newline):start] ==
                                                             newline * 2):
                 end += len(newline)
+            elif end >= len(text) and text[:start].endswith(newline * 2):
+                start -= len(newline)  # the file's last table: take the blank line before it
             replacements.append((start, end, ''))
         if targets:
             changes.append('removed table [%s%s]' % ('.'.join(edit.path), '' if not is_array else ' element'))
-            _expected_remove_table(expected, edit, is_array)
+            _expected_remove_table(expected, edit, is_array, {block.path for block in blocks})
         return _finish(text, replacements, expected, changes, name)
 
     block = targets[0] if targets else None
@@ -450,18 +452,24 @@ def _expected_pop(element, key_path):
     node.pop(key_path[-1], None)
 
 
-def _expected_remove_table(expected, edit, is_array):
-    node = expected
+def _expected_remove_table(expected, edit, is_array, headers):
+    """What the document holds once the table is gone. A super-table that only existed through this
+    sub-table (no header of its own, nothing else in it) goes too: TOML keeps it implicit."""
+    parents = [expected]
     for part in edit.path[:-1]:
-        node = node[part]
+        parents.append(parents[-1][part])
+    node = parents[-1]
     if is_array:
         node[edit.path[-1]] = [e for e in node[edit.path[-1]]
                                if not all(e.get(k) == v for k, v in edit.match.items())]
         if not node[edit.path[-1]]:
             del node[edit.path[-1]]
     else:
-        # A sub-table that only had its own header may leave an empty super-table behind: TOML keeps it implicit.
         del node[edit.path[-1]]
+    for depth in range(len(edit.path) - 1, 0, -1):
+        if parents[depth] or edit.path[:depth] in headers:
+            break
+        del parents[depth - 1][edit.path[depth - 1]]
 
 
 def _style(block, blocks, path):
