@@ -3,13 +3,13 @@ playbooks, judged by keytool and a JDK TLS handshake."""
 
 from __future__ import annotations
 
-import datetime
 import shutil
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
+import pki
 from helpers import (
     cacerts_path, java_keycheck, keytool, keytool_entries, pretty, run_playbook, sha256_file, tls_handshake,
 )
@@ -36,33 +36,15 @@ def _bundle_count():
 
 
 def _ca(tmp_path, name='Test Root CA'):
-    """A real CA certificate (basic constraints CA:true), made with cryptography."""
-    key = certs.generate_private_key('rsa', 2048)
-    subject = certs.parse_subject('CN=%s, O=Carbon Tests' % name)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=365))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
+    """A real CA (basic constraints CA:true, made with cryptography) and its certificate in a PEM file."""
+    key, cert = pki.make_ca(name)
     path = tmp_path / (name.replace(' ', '-').lower() + '.pem')
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.write_text(pki.pem(cert))
     return key, cert, path
 
 
 def _sign(csr_pem, ca_key, ca_cert, days=30):
-    csr = x509.load_pem_x509_csr(csr_pem.encode() if isinstance(csr_pem, str) else csr_pem)
-    assert csr.is_signature_valid
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca_cert.subject)
-               .public_key(csr.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=days)))
-    for extension in csr.extensions:
-        builder = builder.add_extension(extension.value, extension.critical)
-    return builder.sign(ca_key, hashes.SHA256())
+    return pki.sign_csr(csr_pem, (ca_key, ca_cert), days)
 
 
 def test_system_bundle_into_new_jks_and_pkcs12_and_into_cacerts(tmp_path):

@@ -14,15 +14,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.tasks import toml
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import truststore as truststore_task
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from helpers import FIXTURES
-
-SECURITY = 'repository/resources/security'
-PACK_PASSWORD = 'wso2carbon'
-CONFIG = {
-    'identity_server': ('is-latest.deployment.toml', 'repository/conf/deployment.toml'),
-    'api_manager': ('apim-latest.deployment.toml', 'repository/conf/deployment.toml'),
-    'micro_integrator': ('mi-latest.deployment.toml', 'conf/deployment.toml'),
-    'enterprise_integrator': ('ei-7.deployment.toml', 'conf/deployment.toml'),
-}
+from sandbox import CONFIG, PACK_PASSWORD, SECURITY  # noqa: F401 (the tests import them from here)
 
 
 def params(task, **given):

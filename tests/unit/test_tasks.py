@@ -3,12 +3,9 @@ in, an Outcome out. keytool judges the bytes where the file format is the point.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
     KeystoreError, RequestError, WrongPasswordError,
@@ -18,6 +15,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.tasks import (
     keystore, keystore_convert, keystore_info, product_info, truststore,
 )
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+import pki
 from helpers import keytool_entries
 from homes import PACK_PASSWORD, SECURITY, node, params, read
 
@@ -30,28 +28,6 @@ def _keystore(data, path='/srv/x/primary.jks', csr_existing=None, **options):
     options.setdefault('password', PASSWORD)
     options.setdefault('alias', 'wso2is')
     return keystore.run(data, dict(params(keystore, path=path, **options), csr_existing=csr_existing), path)
-
-
-def _ca(common_name='Test Root CA'):
-    key = certificates.generate_private_key('rsa', 2048)
-    name = certificates.parse_subject('CN=%s' % common_name)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
-    return key, cert
-
-
-def _sign(csr_pem, ca_key, ca_cert, days=30):
-    csr = x509.load_pem_x509_csr(csr_pem.encode())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca_cert.subject)
-               .public_key(csr.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=days)))
-    for extension in csr.extensions:
-        builder = builder.add_extension(extension.value, extension.critical)
-    return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
 def test_keystore_generates_once_and_a_rerun_changes_nothing(tmp_path):
@@ -92,7 +68,7 @@ def test_keystore_changes_the_store_password_given_the_old_one(tmp_path):
 
 
 def test_keystore_writes_a_csr_and_imports_the_ca_reply_keeping_the_key(tmp_path):
-    ca_key, ca_cert = _ca()
+    ca = pki.make_ca()
     first = _keystore(None, subject=SUBJECT, csr_path='/srv/x/is.csr')
     (csr_file,) = first.files
     assert csr_file['expected_sha256'] == 'absent' and csr_file['location'] == 'host'
@@ -100,24 +76,24 @@ def test_keystore_writes_a_csr_and_imports_the_ca_reply_keeping_the_key(tmp_path
     assert not rerun.changed and not rerun.files
     changed_csr = _keystore(first.data, csr_path='/srv/x/is.csr', csr_existing=b'stale')
     assert changed_csr.files[0]['expected_sha256'] == hashlib.sha256(b'stale').hexdigest()
-    reply = _sign(first.result['csr'], ca_key, ca_cert)
+    reply = pki.pem(pki.sign_csr(first.result['csr'], ca))
     with pytest.raises(RequestError, match=r'cannot establish the chain of the CA reply'):
         _keystore(first.data, ca_reply=reply)
-    chain = ca_cert.public_bytes(serialization.Encoding.PEM).decode()
+    chain = pki.pem(ca[1])
     imported = _keystore(first.data, ca_reply=reply + chain)
-    assert imported.result['chain_length'] == 2 and imported.result['issuer'] == 'CN=Test Root CA'
+    assert imported.result['chain_length'] == 2 and imported.result['issuer'] == 'CN=Test Root CA, O=Carbon Tests'
     path = tmp_path / 'primary.jks'
     path.write_bytes(imported.data)
     (entry,) = keytool_entries(path, PASSWORD)
     assert entry['chain_length'] == 2 and entry['sha256'] == imported.result['fingerprint_sha256']
     other_key = certificates.generate_private_key('rsa', 2048)
-    foreign = _sign(certificates.build_csr(other_key, certificates.parse_subject(SUBJECT)).decode(), ca_key, ca_cert)
+    foreign = pki.pem(pki.sign_csr(certificates.build_csr(other_key, certificates.parse_subject(SUBJECT)), ca))
     with pytest.raises(RequestError, match=r'the CA reply does not hold a certificate for the key of entry'):
         _keystore(imported.data, ca_reply=foreign + chain)
 
 
 def test_truststore_imports_a_bundle_once_and_removes_by_fingerprint():
-    certs = [_ca('Root %d' % number)[1].public_bytes(serialization.Encoding.PEM).decode() for number in range(3)]
+    certs = [pki.pem(pki.make_ca('Root %d' % number)[1]) for number in range(3)]
     requested = truststore.requested_certificates([(None, ''.join(certs), 'bundle.pem')])
     options = params(truststore, path='/srv/x/trust.p12', password=PASSWORD)
     first = truststore.run(None, options, requested, '/srv/x/trust.p12')
