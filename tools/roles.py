@@ -87,7 +87,7 @@ def _description(product, values):
 
 def public_role(source, product):
     """{relative path: text} of one public role."""
-    values = dict(source['products'][product])
+    values = dict(source['products'][product], role=product)
     inputs = {name: spec for name, spec in source['inputs'].items() if _applies(spec, product)}
     options = {'%s_%s' % (product, name): _option(spec, values) for name, spec in inputs.items()}
     specs = {}

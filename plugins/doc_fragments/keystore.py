@@ -15,8 +15,8 @@ options:
   type:
     description:
       - Keystore type. An existing file's type is always read from its content, never from its name;
-        when I(type) is given and the file is of another type, the task fails instead of converting it.
-      - For a new file, C(pkcs12) when the name ends in C(.p12), C(.pfx) or C(.pkcs12), else C(jks).
+        when O(type) is given and the file is of another type, the task fails instead of converting it.
+      - For a new file, V(pkcs12) when the name ends in C(.p12), C(.pfx) or C(.pkcs12), else V(jks).
     type: str
     choices: [jks, pkcs12]
   password:
@@ -50,9 +50,9 @@ options:
     type: dict
     version_added: 0.2.0
 notes:
-  - A new file is created with mode C(0600) unless I(mode) is set. An existing file keeps its owner, group
-    and mode unless they are set, except that others lose every permission (C(0644) becomes C(0640)), since the
-    file holds keys or passwords; a backup gets the same treatment. Set I(mode) to choose another mode.
+  - A new file is created with mode V(0600) unless O(mode) is set. An existing file keeps its owner, group
+    and mode unless they are set, except that others lose every permission (V(0644) becomes V(0640)), since the
+    file holds keys or passwords; a backup gets the same treatment. Set O(mode) to choose another mode.
 '''
 
     # Attributes of the modules that write a file (keystore, truststore, toml_file).

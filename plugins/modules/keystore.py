@@ -13,10 +13,13 @@ description:
     a PEM private key with its certificate and chain, the C(openssl pkcs12 -export) case of WSO2's
     documentation. Every other entry of the file is kept as it was.
   - Idempotent by meaning, never by bytes (a keystore's salts differ on every save). An existing entry that
-    differs from the request is never replaced silently; see I(regenerate).
+    differs from the request is never replaced silently; see O(regenerate).
   - Changes the store password or the key password, given the old one.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - On the Ansible controller (or in the execution environment), the Python packages C(cryptography>=42.0.0) and C(pyjks>=20.0.0).
+  - On the managed host, the Python Ansible itself needs, nothing else.
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.TRANSPORT
@@ -27,21 +30,21 @@ attributes:
   idempotent:
     support: partial
     description: A second run with the same options reports no change.
-    details: Not with I(regenerate=always), which replaces the key on every run.
+    details: Not with O(regenerate=always), which replaces the key on every run.
 options:
   key_password:
     description:
-      - Password of the entry's private key. Defaults to I(password).
-      - WSO2 needs it equal to I(password) for TLS keystores and for every API Manager keystore.
-      - A PKCS12 keystore protects keys with the store password, so it must equal I(password) there.
+      - Password of the entry's private key. Defaults to O(password).
+      - WSO2 needs it equal to O(password) for TLS keystores and for every API Manager keystore.
+      - A PKCS12 keystore protects keys with the store password, so it must equal O(password) there.
     type: str
   old_password:
     description:
-      - The current store password, when I(password) is a new one. Used only if I(password) does not open the file.
+      - The current store password, when O(password) is a new one. Used only if O(password) does not open the file.
     type: str
   old_key_password:
     description:
-      - The current key password of the entry, when I(key_password) is a new one (JKS).
+      - The current key password of the entry, when O(key_password) is a new one (JKS).
     type: str
   alias:
     description:
@@ -50,7 +53,7 @@ options:
     required: true
   state:
     description:
-      - C(present) ensures the entry; C(absent) removes it (other entries stay).
+      - V(present) ensures the entry; V(absent) removes it (other entries stay).
     type: str
     choices: [present, absent]
     default: present
@@ -69,7 +72,7 @@ options:
     elements: str
   key_type:
     description:
-      - Type of a generated key. C(rsa) when not given. Compared with an existing entry only when given.
+      - Type of a generated key. V(rsa) when not given. Compared with an existing entry only when given.
     type: str
     choices: [rsa, ec]
   key_size:
@@ -85,14 +88,14 @@ options:
     default: 3650
   key_usage:
     description:
-      - Key usage of a generated certificate. When not given, C(digitalSignature), C(keyEncipherment) and
-        C(dataEncipherment); WSO2 needs Data Encipherment on the primary keystore's certificate.
+      - Key usage of a generated certificate. When not given, V(digitalSignature), V(keyEncipherment) and
+        V(dataEncipherment); WSO2 needs Data Encipherment on the primary keystore's certificate.
     type: list
     elements: str
     choices: [digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign, encipherOnly, decipherOnly]
   extended_key_usage:
     description:
-      - Extended key usage of a generated certificate. When not given, C(serverAuth) and C(clientAuth).
+      - Extended key usage of a generated certificate. When not given, V(serverAuth) and V(clientAuth).
     type: list
     elements: str
     choices: [serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning]
@@ -100,10 +103,10 @@ options:
     description:
       - What to do when the entry exists and differs from the request (another subject, key size, SANs, or
         another imported key or chain).
-      - C(fail) stops with the list of differences and changes nothing.
-      - C(never) keeps the entry and warns.
-      - C(when_different) replaces the key (generating a new one or importing the given one).
-      - C(always) replaces the key on every run (not idempotent).
+      - V(fail) stops with the list of differences and changes nothing.
+      - V(never) keeps the entry and warns.
+      - V(when_different) replaces the key (generating a new one or importing the given one).
+      - V(always) replaces the key on every run (not idempotent).
       - Replacing the key of WSO2's internal keystore makes already encrypted data unreadable.
     type: str
     choices: [never, fail, when_different, always]
@@ -116,15 +119,15 @@ options:
   private_key:
     description:
       - A private key to import, in PEM (PKCS#8, PKCS#1 or SEC1, encrypted or not), given inline or as the
-        path of a file on the controller (on the managed host with I(remote_src=true)).
+        path of a file on the controller (on the managed host with O(remote_src=true)).
     type: str
   private_key_passphrase:
     description:
-      - Passphrase of an encrypted I(private_key).
+      - Passphrase of an encrypted O(private_key).
     type: str
   certificate:
     description:
-      - The certificate of I(private_key) in PEM, inline or as a path; it may be followed by its chain.
+      - The certificate of O(private_key) in PEM, inline or as a path; it may be followed by its chain.
     type: str
   chain:
     description:
@@ -134,15 +137,15 @@ options:
     elements: str
   remote_src:
     description:
-      - Read the paths in I(private_key), I(certificate) and I(chain) on the managed host instead of the controller.
+      - Read the paths in O(private_key), O(certificate) and O(chain) on the managed host instead of the controller.
     type: bool
     default: false
   pkcs12_encryption:
     description:
-      - Protection of a PKCS12 file. C(modern) is what keytool writes since Java 8u301, 11.0.12 and 17 (AES-256,
-        PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC). C(legacy) is readable by Java 8 builds before 8u301 (Triple DES,
+      - Protection of a PKCS12 file. V(modern) is what keytool writes since Java 8u301, 11.0.12 and 17 (AES-256,
+        PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC). V(legacy) is readable by Java 8 builds before 8u301 (Triple DES,
         HMAC-SHA1 MAC).
-      - When not given, an existing file keeps its protection and a new one is C(modern). When given and the
+      - When not given, an existing file keeps its protection and a new one is V(modern). When given and the
         file uses the other one, the file is rewritten.
     type: str
     choices: [modern, legacy]
@@ -156,27 +159,27 @@ options:
     type: path
   csr_dest:
     description:
-      - Where I(csr_path) is, on the managed C(host) or on the C(controller).
+      - Where O(csr_path) is, on the managed V(host) or on the V(controller).
     type: str
     choices: [host, controller]
     default: host
   ca_reply:
     description:
       - The CA's reply to import for the existing entry, in PEM, inline or as a path (on the controller, or on the
-        managed host with I(remote_src=true)); one certificate or a full chain, in any order.
+        managed host with O(remote_src=true)); one certificate or a full chain, in any order.
       - The key stays; the chain is replaced and ordered leaf to root, each certificate verified against the next.
         Missing intermediates and roots are taken from the keystore's own trusted entries and from
-        I(chain_truststore). When the chain cannot be completed to a self-signed root, the task fails naming the
+        O(chain_truststore). When the chain cannot be completed to a self-signed root, the task fails naming the
         missing issuer and nothing changes. A reply without a certificate for the entry's key fails too.
     type: str
   chain_truststore:
     description:
       - A keystore on the managed host (such as the product's C(client-truststore.jks)) whose trusted
-        certificates may complete the chain of I(ca_reply).
+        certificates may complete the chain of O(ca_reply).
     type: path
   chain_truststore_password:
     description:
-      - Store password of I(chain_truststore).
+      - Store password of O(chain_truststore).
     type: str
 seealso:
   - module: carbon.keystores.keystore_info
@@ -320,12 +323,12 @@ certificate_pem:
   type: str
   sample: "-----BEGIN CERTIFICATE-----\nMIID...\n-----END CERTIFICATE-----\n"
 csr:
-  description: The certificate signing request (PEM), when I(csr_path) is given.
+  description: The certificate signing request (PEM), when O(csr_path) is given.
   returned: when csr_path is given
   type: str
   sample: "-----BEGIN CERTIFICATE REQUEST-----\nMIIC...\n-----END CERTIFICATE REQUEST-----\n"
 backup_file:
-  description: The backup copy, when I(backup=true) and the file changed.
+  description: The backup copy, when O(backup=true) and the file changed.
   returned: changed and backup requested
   type: str
   sample: /opt/wso2is/repository/resources/security/wso2carbon.jks.12345.2026-11-22@00:00:00~

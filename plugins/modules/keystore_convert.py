@@ -16,6 +16,9 @@ description:
   - Every key entry must open with O(password) or O(key_password); a key that does not open is never converted.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - On the Ansible controller (or in the execution environment), the Python packages C(cryptography>=42.0.0) and C(pyjks>=20.0.0).
+  - On the managed host, the Python Ansible itself needs, nothing else.
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.TRANSPORT
@@ -71,23 +74,40 @@ path:
   description: The keystore written.
   returned: always
   type: str
+  sample: /opt/wso2is/repository/resources/security/wso2carbon.p12
 src:
   description: The keystore converted.
   returned: always
   type: str
+  sample: /opt/wso2is/repository/resources/security/wso2carbon.jks
 type:
   description: The type of O(path).
   returned: always
   type: str
+  sample: pkcs12
 source_type:
   description: The type of O(src), read from its content.
   returned: always
   type: str
+  sample: jks
 entries:
-  description: Every entry, with C(alias), C(kind) and the C(fingerprint_sha256) of its certificate.
+  description: Every entry, in alias order; the same on both sides.
   returned: always
   type: list
   elements: dict
+  contains:
+    alias:
+      description: The entry's alias.
+      type: str
+      sample: wso2carbon
+    kind:
+      description: V(private_key) or V(trusted_certificate).
+      type: str
+      sample: private_key
+    fingerprint_sha256:
+      description: SHA-256 fingerprint of the entry's (leaf) certificate, as keytool prints it.
+      type: str
+      sample: "3A:9F:...:0C"
 changes:
   description: What was done, one sentence each.
   returned: always

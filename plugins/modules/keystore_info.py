@@ -11,10 +11,13 @@ description:
     kind, subject, issuer, serial, validity and days left, SHA-256 and SHA-1 fingerprints, key type and size,
     signature algorithm, key usage, extended key usage, subject alternative names and, for private keys, the chain.
   - Adds findings an operator should act on, namely expired certificates, certificates expiring within
-    I(expiry_warning_days), RSA keys under 2048 bits, SHA-1 or MD5 signatures, a key password that differs from
+    O(expiry_warning_days), RSA keys under 2048 bits, SHA-1 or MD5 signatures, a key password that differs from
     the store password, and a key entry without the Data Encipherment key usage WSO2 needs on the primary keystore.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - On the Ansible controller (or in the execution environment), the Python packages C(cryptography>=42.0.0) and C(pyjks>=20.0.0).
+  - On the managed host, the Python Ansible itself needs, nothing else.
 extends_documentation_fragment:
   - carbon.keystores.keystore.READS
   - carbon.keystores.keystore.TRANSPORT
@@ -62,7 +65,7 @@ type:
   type: str
   sample: jks
 pkcs12_encryption:
-  description: For PKCS12, C(modern) or C(legacy) protection (see the keystore module); absent for other schemes.
+  description: For PKCS12, V(modern) or V(legacy) protection (see the keystore module); absent for other schemes.
   returned: when the keystore is PKCS12 with a known scheme
   type: str
   sample: modern
@@ -77,7 +80,7 @@ entries:
       type: str
       sample: wso2carbon
     kind:
-      description: C(private_key), C(trusted_certificate) or C(secret_key).
+      description: V(private_key), V(trusted_certificate) or V(secret_key).
       type: str
       sample: private_key
     subject:
@@ -171,12 +174,12 @@ findings:
       sample: wso2carbon
     code:
       description: >-
-        C(expired), C(expiring), C(weak_rsa_key), C(weak_signature), C(key_password_differs) or
-        C(no_data_encipherment).
+        V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs) or
+        V(no_data_encipherment).
       type: str
       sample: expiring
     severity:
-      description: C(error) or C(warning).
+      description: V(error) or V(warning).
       type: str
       sample: warning
     message:

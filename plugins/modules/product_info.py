@@ -17,19 +17,22 @@ description:
   - Reports findings against WSO2's documentation, namely the pack's default keystore still in use, a key password
     that differs from the store password where the product needs them equal, no Data Encipherment on the
     primary certificate, a keystore outside the security folder, a certificate expiring within
-    I(expiry_warning_days), the TLS certificate missing from the truststore, missing files and aliases.
-  - Passwords are never returned; each is described as C(set), C(default) or C(unknown).
+    O(expiry_warning_days), the TLS certificate missing from the truststore, missing files and aliases.
+  - Passwords are never returned; each is described as V(set), V(default) or V(unknown).
   - A keystore reached through a symbolic link is judged where the link points.
   - Reads the configuration file and every keystore of the security folder in one module run on the managed host.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - On the Ansible controller (or in the execution environment), the Python packages C(cryptography>=42.0.0), C(pyjks>=20.0.0) and C(tomlkit>=0.12.0).
+  - On the managed host, the Python Ansible itself needs, nothing else.
 extends_documentation_fragment:
   - carbon.keystores.keystore.READS
   - carbon.keystores.keystore.TRANSPORT
 options:
   product:
     description:
-      - The product installed in I(home).
+      - The product installed in O(home).
     type: str
     required: true
     choices: [identity_server, api_manager, micro_integrator, enterprise_integrator]
@@ -41,7 +44,8 @@ options:
   version:
     description:
       - The product version, where defaults differ between versions (Identity Server 7.1 and later use PKCS12
-        keystores). When not given, the newest profile of the product applies.
+        keystores). When not given, the home decides, by the primary keystore its configuration names, else which
+        default keystore its security folder holds; RV(profile) says which profile applied.
     type: str
   expiry_warning_days:
     description:
@@ -52,7 +56,7 @@ options:
     description:
       - Also return each purpose's C(password) and C(key_password) in RV(secrets), for a flow that must carry them
         over (the product roles do, to keep the existing keystore as the internal one). Register the result with
-        C(no_log) set.
+        C(no_log=true).
     type: bool
     default: false
   return_content:
@@ -60,7 +64,7 @@ options:
       - Also return, in RV(contents), the bytes of every file read (base64) with their SHA-256, so that later
         tasks pass them to O(carbon.keystores.toml_file#module:read_from) (and the same option of
         M(carbon.keystores.keystore) and M(carbon.keystores.truststore)) instead of reading the files again.
-        The config file holds passwords, so register the result with C(no_log) set.
+        The config file holds passwords, so register the result with C(no_log=true).
     type: bool
     default: false
     version_added: 0.2.0
@@ -94,6 +98,12 @@ profile:
   returned: always
   type: str
   sample: Identity Server 7.1 and later
+default_keystore_type:
+  description: The type of the product's own keystores in that profile; what a new keystore gets when nothing says otherwise.
+  returned: always
+  type: str
+  sample: PKCS12
+  version_added: 0.3.0
 home:
   description: The product home.
   returned: always
@@ -106,20 +116,100 @@ config_file:
   sample: /opt/wso2is/repository/conf/deployment.toml
 purposes:
   description:
-    - Per purpose (C(primary), C(internal), C(tls), C(truststore), C(tenant)), the effective settings after WSO2's
-      defaults and C($ref{}) fallbacks. Each holds C(table), C(configured_in_file), C(file_name), C(type), C(alias),
-      C(password_state) and C(key_password_state) (C(set), C(default), or C(unknown) with the reason), C(path),
-      C(inside_security_folder), C(inside_home), C(realpath) (when the file is a symbolic link to another
-      folder), C(keystore_status) and, when the key entry was found,
-      C(fingerprint_sha256), C(certificate_pem), C(subject), C(not_after) and C(days_left).
+    - Per purpose the product has (V(primary), V(internal), V(tls), V(truststore) and, for Identity Server,
+      V(tenant)), the effective settings after WSO2's defaults and C($ref{}) fallbacks. Passwords are never
+      returned here, only their state.
   returned: always
   type: dict
+  contains:
+    primary:
+      description: The primary keystore (signing, and the fallback of the others).
+      type: dict
+      contains:
+        table:
+          description: The configuration table, such as C(keystore.primary).
+          type: str
+        configured_in_file:
+          description: Whether the file sets any key of the table (otherwise every value is a default).
+          type: bool
+        file_name:
+          description: The effective C(file_name), as the product reads it.
+          type: str
+          sample: wso2carbon.jks
+        type:
+          description: The effective C(type).
+          type: str
+          sample: JKS
+        alias:
+          description: The effective C(alias) (not for the truststore).
+          type: str
+        password_state:
+          description: V(set), V(default) (the pack's documented password) or V(unknown) with the reason (a placeholder).
+          type: str
+          sample: default
+        key_password_state:
+          description: The same for C(key_password) (not for the truststore).
+          type: str
+        path:
+          description: The keystore file on the managed host.
+          type: str
+          sample: /opt/wso2is/repository/resources/security/wso2carbon.jks
+        inside_security_folder:
+          description: Whether RV(purposes.primary.path) is in C(repository/resources/security).
+          type: bool
+        inside_home:
+          description: Whether RV(purposes.primary.path) is inside the home.
+          type: bool
+        realpath:
+          description: Where the file really is, when it is a symbolic link that leaves the security folder.
+          type: str
+          returned: when the file is such a link
+        keystore_status:
+          description: V(ok), V(missing), V(unknown) (its password cannot be read back) or V(error).
+          type: str
+        fingerprint_sha256:
+          description: SHA-256 fingerprint of the certificate of the key entry the alias names.
+          type: str
+          returned: when that entry was found
+        certificate_pem:
+          description: That certificate in PEM.
+          type: str
+          returned: when that entry was found
+        subject:
+          description: Its subject, as keytool prints it.
+          type: str
+          returned: when that entry was found
+        not_after:
+          description: Its expiry (ISO 8601, UTC).
+          type: str
+          returned: when that entry was found
+        days_left:
+          description: Whole days until it expires.
+          type: int
+          returned: when that entry was found
+    internal:
+      description: The internal keystore (encrypts the product's data; never replace its key); as RV(purposes.primary).
+      type: dict
+    tls:
+      description: The keystore the server presents on TLS; as RV(purposes.primary).
+      type: dict
+    truststore:
+      description: The truststore; as RV(purposes.primary) without C(alias) and the key fields, with C(alias) and C(algorithm) where the product has them (Micro Integrator, Enterprise Integrator).
+      type: dict
+    tenant:
+      description: Identity Server only, the type of new tenants' keystores (C(table), C(configured_in_file), C(type)).
+      type: dict
+      returned: for Identity Server
 keystores:
   description:
-    - Per keystore path, C(status) (C(ok), C(missing), C(unknown) or C(error)), and when opened its C(type),
-      C(sha256) of the file, C(entries) and C(findings) as M(carbon.keystores.keystore_info) returns them.
+    - Per keystore path (a purpose's RV(purposes.primary.path)), what was found there, with C(status) (V(ok), V(missing),
+      V(unknown) or V(error)); when opened, also C(type), C(sha256) of the file, and C(entries) and C(findings)
+      as RV(carbon.keystores.keystore_info#module:entries) and RV(carbon.keystores.keystore_info#module:findings)
+      describe them; on V(error), C(error) (the sentence).
   returned: always
   type: dict
+  sample: {"/opt/wso2is/repository/resources/security/wso2carbon.jks": {"status": "ok", "type": "jks", "sha256": "9f...",
+           "entries": [], "findings": []}}
 config_tables:
   description:
     - The keystore tables (C(keystore.primary), C(keystore.internal), C(keystore.tls), C(truststore),
@@ -132,26 +222,60 @@ config_tables:
 contents:
   description:
     - Per path read, and per keystore-like file of the security folder, C(sha256) and base64 C(content)
-      (C(sha256=absent) for a file that does not exist).
-  returned: when return_content is true
+      (C(sha256=absent) for a file that does not exist), in the form O(carbon.keystores.toml_file#module:read_from)
+      takes.
+  returned: when O(return_content=true)
   type: dict
   version_added: 0.2.0
 secrets:
   description: Per purpose, C(password) and C(key_password) as the product would use them (placeholders unresolved).
-  returned: when return_secrets is true
+  returned: when O(return_secrets=true)
   type: dict
 tls_connector:
-  description: Identity Server only, the TLS connector's effective properties (passwords as states).
-  returned: when the product is identity_server
+  description:
+    - Identity Server only, the TLS connector's effective properties (C(transport.https.sslHostConfig.*)), by their
+      last name (such as C(certificateKeystoreFile)), passwords as states (V(set), V(default), V(unknown)).
+  returned: when O(product=identity_server)
   type: dict
 findings:
-  description: Findings against WSO2's rules, each with C(purpose), C(code), C(severity), C(message) and maybe C(alias).
+  description:
+    - Findings against WSO2's rules; empty when there is nothing to look at.
+    - The codes are a contract. A minor release may add codes; none is renamed or removed before a major release.
   returned: always
   type: list
   elements: dict
-  sample:
-    - purpose: tls
-      code: pack_default_keystore
-      severity: warning
-      message: The tls keystore still uses the pack's documented default password; replace it with a keystore of your own.
+  contains:
+    purpose:
+      description: The purpose concerned.
+      type: str
+      sample: tls
+    code:
+      description:
+        - What was found. Of the product home
+          V(missing_file) (the keystore a purpose names does not exist),
+          V(cannot_open) (wrong password, damaged file, unsupported type),
+          V(type_mismatch) (the configured C(type) is not the file's),
+          V(outside_security_folder) (WSO2 wants every keystore in C(repository/resources/security)),
+          V(outside_home) (on Micro Integrator, a keystore outside the home),
+          V(pack_default_keystore) (the pack's documented default password),
+          V(key_password_mismatch) (C(key_password) differs from C(password) where the product needs them equal),
+          V(alias_missing) (no private key entry under the configured alias),
+          V(tls_not_trusted) (the TLS certificate is not in the product's truststore).
+        - Of the keystore's entries, as M(carbon.keystores.keystore_info) reports them
+          V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs),
+          V(no_data_encipherment) (on the primary keystore only).
+      type: str
+      sample: pack_default_keystore
+    severity:
+      description: V(error) (the product will not work, or WSO2 forbids it) or V(warning).
+      type: str
+      sample: warning
+    message:
+      description: One sentence naming the file and the cause.
+      type: str
+      sample: The tls keystore still uses the pack's documented default password; replace it with a keystore of your own.
+    alias:
+      description: The entry concerned.
+      type: str
+      returned: when the finding is about one entry
 '''

@@ -20,6 +20,8 @@ description:
     M(carbon.keystores.toml_file) and M(carbon.keystores.product_info) instead.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - Python 3 on the managed host; the standard library only.
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -54,7 +56,7 @@ options:
     default: []
   max_size:
     description:
-      - Files bigger than this many bytes are described as C(too_large) and not read.
+      - Files bigger than this many bytes are described as V(too_large) and not read.
     type: int
     default: 33554432
   write:
@@ -104,18 +106,62 @@ EXAMPLES = r'''
 
 RETURN = r'''
 files:
-  description:
-    - For each file of O(read), in order, what was found, with its C(path). C(kind) is C(file), C(missing), C(directory), C(other),
-      C(too_large) or C(error); a C(file) also has C(size), C(sha256) and C(content) (base64), and every
-      existing path has C(realpath) (symbolic links resolved), C(link) and C(mode).
+  description: For each file of O(read), in order, what was found.
   returned: when reading
   type: list
   elements: dict
+  contains:
+    path:
+      description: The path as given.
+      type: str
+      sample: /opt/wso2is/repository/conf/deployment.toml
+    kind:
+      description: V(file), V(missing), V(directory), V(other) (a device or socket), V(too_large) or V(error).
+      type: str
+      sample: file
+    size:
+      description: Size in bytes.
+      type: int
+      returned: for a file
+      sample: 2120
+    sha256:
+      description: SHA-256 of the content, in hexadecimal.
+      type: str
+      returned: for a file that was read
+    content:
+      description: The content, base64.
+      type: str
+      returned: for a file that was read
+    realpath:
+      description: Where the path really is, symbolic links resolved.
+      type: str
+      returned: for an existing path
+    link:
+      description: Whether the path itself is a symbolic link.
+      type: bool
+      returned: for an existing path
+    mode:
+      description: The permissions, in octal.
+      type: str
+      returned: for an existing path
+      sample: '0640'
+    error:
+      description: Why the path could not be read.
+      type: str
+      returned: when RV(files[].kind) is V(error)
+      sample: Permission denied
 folders:
-  description: For each folder of O(folders), in order, its C(path) and its C(files) (by name) described as in RV(files).
+  description: For each folder of O(folders), in order, its files.
   returned: when reading
   type: list
   elements: dict
+  contains:
+    path:
+      description: The folder as given.
+      type: str
+    files:
+      description: By file name, each described as in RV(files) (without C(path)); empty when the folder does not exist.
+      type: dict
 sha256:
   description: The SHA-256 of the file after the write.
   returned: when writing

@@ -22,6 +22,9 @@ description:
     file is left as it was.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - On the Ansible controller (or in the execution environment), the Python packages C(tomlkit>=0.12.0).
+  - On the managed host, the Python Ansible itself needs, nothing else.
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.TRANSPORT
@@ -52,15 +55,15 @@ options:
     version_added: 0.2.0
   settings:
     description:
-      - Keys and values to set in the table (I(state=present)). A key with dots is a dotted key inside the table.
-      - With I(state=absent), the keys of this dictionary are removed (their values are ignored).
+      - Keys and values to set in the table (O(state=present)). A key with dots is a dotted key inside the table.
+      - With O(state=absent), the keys of this dictionary are removed (their values are ignored).
       - Values of keys named like secrets (C(password), C(key_password), anything with password, secret, token or
         credential in its name) are masked in the diff and kept out of the task's result at any verbosity.
     type: dict
     default: {}
   keys:
     description:
-      - With I(state=absent), keys to remove from the table. Without I(keys) or I(settings), I(state=absent) removes
+      - With O(state=absent), keys to remove from the table. Without O(keys) or O(settings), O(state=absent) removes
         the whole table.
     type: list
     elements: str
@@ -68,12 +71,12 @@ options:
   match:
     description:
       - For an array of tables (C([[apim.gateway.environment]])), the element to edit is the one whose keys have these
-        values (for example C(name=Default)). When none matches and I(state=present), a new element is added
-        after the last one, holding these keys and I(settings).
+        values (for example C(name=Default)). When none matches and O(state=present), a new element is added
+        after the last one, holding these keys and O(settings).
     type: dict
   state:
     description:
-      - C(present) sets I(settings); C(absent) removes I(keys) (or the keys of I(settings)), or the whole table.
+      - V(present) sets O(settings); V(absent) removes O(keys) (or the keys of O(settings)), or the whole table.
     type: str
     choices: [present, absent]
     default: present
@@ -163,7 +166,7 @@ changes:
   elements: str
   sample: ["added table [keystore.internal]", "added file_name to [keystore.internal]"]
 backup_file:
-  description: The backup copy, when I(backup=true) and the file changed.
+  description: The backup copy, when O(backup=true) and the file changed.
   returned: changed and backup requested
   type: str
   sample: /opt/wso2is/repository/conf/deployment.toml.12345.2026-11-22@00:00:00~

@@ -15,7 +15,7 @@ description:
   - An alias is derived from the certificate's subject CN (lower case, safe characters, unique within the store)
     unless one is given. A certificate given with an explicit alias replaces another certificate under that alias,
     as WSO2's documentation does when a node's new public certificate is trusted.
-  - Removes certificates by certificate, alias or fingerprint with I(state=absent); with I(exclusive=true), removes
+  - Removes certificates by certificate, alias or fingerprint with O(state=absent); with O(exclusive=true), removes
     every trusted certificate not listed. Private-key and secret-key entries of the file are never touched.
   - A CA certificate that has already expired is imported as asked, with a warning.
   - Text around PEM blocks (comments, trailing garbage) is ignored, as OpenSSL does. A block whose END line is
@@ -23,6 +23,9 @@ description:
   - A certificate file or keystore larger than 32 MiB is refused, which bounds the memory a task uses.
 author:
   - carbon.keystores developers (@carbon-keystores)
+requirements:
+  - On the Ansible controller (or in the execution environment), the Python packages C(cryptography>=42.0.0) and C(pyjks>=20.0.0).
+  - On the managed host, the Python Ansible itself needs, nothing else.
 extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.TRANSPORT
@@ -36,38 +39,38 @@ attributes:
 options:
   certificates:
     description:
-      - Certificates to import (or, with I(state=absent), to remove). Each item is the path of a PEM file or bundle on
-        the controller (on the managed host with I(remote_src=true)), inline PEM, or a dictionary with C(certificate)
+      - Certificates to import (or, with O(state=absent), to remove). Each item is the path of a PEM file or bundle on
+        the controller (on the managed host with O(remote_src=true)), inline PEM, or a dictionary with C(certificate)
         (path or inline PEM of one certificate) and C(alias).
     type: list
     elements: raw
     default: []
   state:
     description:
-      - C(present) imports I(certificates); C(absent) removes I(certificates), I(aliases) and I(fingerprints).
+      - V(present) imports O(certificates); V(absent) removes O(certificates), O(aliases) and O(fingerprints).
     type: str
     choices: [present, absent]
     default: present
   exclusive:
     description:
-      - With I(state=present), remove every trusted certificate that is not in I(certificates). Key entries stay.
+      - With O(state=present), remove every trusted certificate that is not in O(certificates). Key entries stay.
     type: bool
     default: false
   aliases:
     description:
-      - With I(state=absent), trusted certificates to remove by alias.
+      - With O(state=absent), trusted certificates to remove by alias.
     type: list
     elements: str
     default: []
   fingerprints:
     description:
-      - With I(state=absent), trusted certificates to remove by SHA-256 fingerprint (with or without colons).
+      - With O(state=absent), trusted certificates to remove by SHA-256 fingerprint (with or without colons).
     type: list
     elements: str
     default: []
   remote_src:
     description:
-      - Read the paths in I(certificates) on the managed host instead of the controller.
+      - Read the paths in O(certificates) on the managed host instead of the controller.
     type: bool
     default: false
   pkcs12_encryption:
@@ -123,25 +126,97 @@ changes:
   elements: str
   sample: ["added 3 trusted certificates"]
 added:
-  description: Certificates added, each with C(alias), C(subject), C(fingerprint_sha256) and C(not_after).
+  description: Certificates added.
   returned: always
   type: list
   elements: dict
+  contains:
+    alias:
+      description: The alias the certificate is trusted under.
+      type: str
+      sample: digicert-global-root-g2
+    subject:
+      description: Subject of the certificate, as keytool prints it.
+      type: str
+      sample: CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US
+    fingerprint_sha256:
+      description: SHA-256 fingerprint, as keytool prints it.
+      type: str
+      sample: "CB:3C:...:F5"
+    not_after:
+      description: End of the certificate's validity (ISO 8601, UTC).
+      type: str
+      sample: "2038-01-15T12:00:00Z"
 already_present:
   description: Requested certificates that were already trusted, with the alias they are trusted under.
   returned: always
   type: list
   elements: dict
+  contains:
+    alias:
+      description: The alias the certificate is trusted under.
+      type: str
+      sample: digicert-global-root-g2
+    subject:
+      description: Subject of the certificate, as keytool prints it.
+      type: str
+      sample: CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US
+    fingerprint_sha256:
+      description: SHA-256 fingerprint, as keytool prints it.
+      type: str
+      sample: "CB:3C:...:F5"
+    not_after:
+      description: End of the certificate's validity (ISO 8601, UTC).
+      type: str
+      sample: "2038-01-15T12:00:00Z"
 replaced:
-  description: Certificates that replaced another under the same alias, with C(previous_fingerprint_sha256).
+  description: Certificates that replaced another under the same alias (an explicit alias names what belongs there now).
   returned: always
   type: list
   elements: dict
+  contains:
+    alias:
+      description: The alias the certificate is trusted under.
+      type: str
+      sample: digicert-global-root-g2
+    subject:
+      description: Subject of the certificate, as keytool prints it.
+      type: str
+      sample: CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US
+    fingerprint_sha256:
+      description: SHA-256 fingerprint, as keytool prints it.
+      type: str
+      sample: "CB:3C:...:F5"
+    not_after:
+      description: End of the certificate's validity (ISO 8601, UTC).
+      type: str
+      sample: "2038-01-15T12:00:00Z"
+    previous_fingerprint_sha256:
+      description: SHA-256 fingerprint of the certificate that was under the alias before.
+      type: str
+      sample: "1F:0A:...:77"
 removed:
   description: Certificates removed.
   returned: always
   type: list
   elements: dict
+  contains:
+    alias:
+      description: The alias the certificate is trusted under.
+      type: str
+      sample: digicert-global-root-g2
+    subject:
+      description: Subject of the certificate, as keytool prints it.
+      type: str
+      sample: CN=DigiCert Global Root G2, OU=www.digicert.com, O=DigiCert Inc, C=US
+    fingerprint_sha256:
+      description: SHA-256 fingerprint, as keytool prints it.
+      type: str
+      sample: "CB:3C:...:F5"
+    not_after:
+      description: End of the certificate's validity (ISO 8601, UTC).
+      type: str
+      sample: "2038-01-15T12:00:00Z"
 trusted_count:
   description: Number of trusted-certificate entries after the task.
   returned: always

@@ -173,3 +173,52 @@ def test_missing_controller_packages_are_named_in_one_sentence(monkeypatch):
         'The Python package pyjks is missing on the Ansible controller (or in the execution environment); '
         'install it with pip.')
     assert 'packages pyjks and tomlkit are missing' in action.missing_dependencies(action.KEYSTORES + action.TOML)
+
+
+def _codes_raised(path):
+    """The code of every finding a module_utils file makes (the string argument after the purpose or alias)."""
+    codes = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', None) == '_finding':
+            literals = [arg.value for arg in node.args[:3] if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            codes.update(code for code in literals if code not in ('error', 'warning'))
+    return codes
+
+
+def _documented_codes(module):
+    doc = json.loads(subprocess.run([str(VENV_BIN / 'ansible-doc'), '--json', 'carbon.keystores.%s' % module],
+                                    capture_output=True, text=True, cwd=str(ROOT), check=True,
+                                    env=dict(os.environ, ANSIBLE_VERBOSITY='0')).stdout)
+    description = doc['carbon.keystores.%s' % module]['return']['findings']['contains']['code']['description']
+    return set(re.findall(r'V\(([a-z_]+)\)', ' '.join(description if isinstance(description, list) else [description])))
+
+
+def test_finding_codes_are_a_documented_contract():
+    from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
+    from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home
+    raised_home = _codes_raised(MODULE_UTILS / 'wso2' / 'home.py')
+    raised_keystore = _codes_raised(MODULE_UTILS / 'keystore' / 'inspection.py')
+    assert raised_home == set(home.FINDING_CODES)
+    assert raised_keystore == set(inspection.FINDING_CODES)
+    assert _documented_codes('keystore_info') == set(inspection.FINDING_CODES)
+    assert _documented_codes('product_info') == set(home.FINDING_CODES) | set(inspection.FINDING_CODES)
+
+
+def test_ansible_doc_renders_every_module_filter_lookup_and_role():
+    from ansible_collections.carbon.keystores.plugins.filter import audit, flow
+    filters = sorted(set(audit.FilterModule().filters()) | set(flow.FilterModule().filters()))
+    assert sorted(p.stem for p in (PLUGINS / 'filter').glob('*.yml')) == filters, 'a filter without its doc file'
+    kinds = {'module': sorted(p.stem for p in (PLUGINS / 'modules').glob('*.py')), 'filter': filters,
+             'lookup': ['untrusted_certificates'],
+             'role': sorted(p.name for p in (ROOT / 'roles').iterdir() if (p / 'meta' / 'argument_specs.yml').exists())}
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_VERBOSITY='0')
+    for kind, names in kinds.items():
+        run = subprocess.run([str(VENV_BIN / 'ansible-doc'), '-t', kind, '--json'] +
+                             ['carbon.keystores.%s' % name for name in names],
+                             capture_output=True, text=True, cwd=str(ROOT), env=env, check=False)
+        assert run.returncode == 0 and not run.stderr.strip(), (kind, run.stderr)
+        rendered = json.loads(run.stdout)
+        assert sorted(rendered) == ['carbon.keystores.%s' % name for name in names], kind
+        for name, doc in rendered.items():
+            text = json.dumps(doc)
+            assert not re.search(r'\bI\(', text), '%s %s still uses I() instead of O()' % (kind, name)

@@ -10,6 +10,9 @@ from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model im
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 WEAK_SIGNATURES = ('sha1', 'md5', 'md2')
+# keystore_info's finding codes, a contract documented in the module, like product_info's.
+FINDING_CODES = ('expired', 'expiring', 'weak_rsa_key', 'weak_signature', 'key_password_differs',
+                 'no_data_encipherment')
 
 
 def describe_entry(entry, now=None):

@@ -17,6 +17,10 @@ from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import produ
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
+# product_info's own finding codes, a contract documented in the module (a minor release may add codes; none is
+# renamed or removed before a major one). The keystore's own (keystore/inspection.py) are carried over per purpose.
+FINDING_CODES = ('missing_file', 'cannot_open', 'type_mismatch', 'outside_security_folder', 'outside_home',
+                 'pack_default_keystore', 'key_password_mismatch', 'alias_missing', 'tls_not_trusted')
 
 
 def _finding(purpose, code, severity, message, alias=None):
