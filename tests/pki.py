@@ -44,8 +44,11 @@ def make_ca(common_name='Test Root CA', parent=None, days=365):
     return key, _validity(builder, days).sign(issuer_key, hashes.SHA256())
 
 
-def issue(public_key, common_name, ca, days=90, sans=(), key_usage=SERVER_KEY_USAGE, start_days_ago=0):
-    """A server certificate for ``public_key`` issued by ``ca`` = (key, certificate)."""
+def issue(public_key, common_name, ca, days=90, sans=(), key_usage='server', start_days_ago=0):
+    """A server certificate for ``public_key`` issued by ``ca`` = (key, certificate); ``key_usage`` is 'server'
+    (with Data Encipherment, as WSO2 wants), None (no extension) or a dict of KeyUsage flags."""
+    if key_usage == 'server':
+        key_usage = SERVER_KEY_USAGE
     ca_key, ca_cert = ca
     builder = (x509.CertificateBuilder().subject_name(name(common_name)).issuer_name(ca_cert.subject)
                .public_key(public_key).serial_number(x509.random_serial_number())

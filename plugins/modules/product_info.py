@@ -194,7 +194,9 @@ purposes:
       description: The keystore the server presents on TLS; as RV(purposes.primary).
       type: dict
     truststore:
-      description: The truststore; as RV(purposes.primary) without C(alias) and the key fields, with C(alias) and C(algorithm) where the product has them (Micro Integrator, Enterprise Integrator).
+      description: >-
+        The truststore; as RV(purposes.primary) without C(alias) and the key fields, with C(alias) and
+        C(algorithm) where the product has them (Micro Integrator, Enterprise Integrator).
       type: dict
     tenant:
       description: Identity Server only, the type of new tenants' keystores (C(table), C(configured_in_file), C(type)).

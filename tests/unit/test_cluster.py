@@ -126,7 +126,7 @@ INPUTS = {'product': 'identity_server', 'home': '/opt/is/', 'keystore_password':
     ('7.1.0', 'jks', 'PKCS12', ('JKS', 'wso2is.jks')),  # what the operator asks wins
 ])
 def test_settings_take_the_keystore_type_from_the_request_the_version_or_the_home(version, given_type, default_type,
-                                                                                expected):
+                                                                                  expected):
     flow = settings.flow_settings(dict(INPUTS, version=version, keystore_type=given_type), ['n1', 'n2'])
     new = settings.new_keystore(flow, default_type)
     assert (new['type'], new['file_name']) == expected
@@ -156,7 +156,7 @@ def test_requests_no_node_could_satisfy_are_refused_naming_the_variable(change, 
     ('enterprise_integrator', True, ['keystore.internal', 'keystore.tls']),
 ])
 def test_wanted_tables_point_the_server_at_the_new_keystore_and_keep_the_old_one_internal(tmp_path, product,
-                                                                                         keep_internal, expected_tables):
+                                                                                          keep_internal, expected_tables):
     home = node(tmp_path, product, 'a')
     info = inspect(home, product)
     keystore = {'path': '%s/wso2x.jks' % SECURITY, 'type': 'jks', 'alias': 'wso2x'}

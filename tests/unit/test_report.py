@@ -52,7 +52,7 @@ def test_rows_due_within_some_days(nodes, days, hosts):
 
 def test_the_page_is_self_contained_and_marks_what_expires(nodes):
     page = report.render_html(report.build(nodes, warn_days=30, now=NOW))
-    assert page.startswith('<!DOCTYPE html>') and '<script' not in page and 'http' not in page.split('</style>')[0]
+    assert page.startswith('<!DOCTYPE html>') and '<script' not in page and 'http' not in page.split('</style>', maxsplit=1)[0]
     assert [line for line in page.splitlines() if line.startswith('<h2 id=')] and page.count('<tr class="expired">') == 3
     assert page.count('<tr class="expiring">') == 3 and 'wso2carbon.jks' in page
 

@@ -264,9 +264,9 @@ def _import_ca_reply(store, entry, params, name, changes):
     if leaf is None:
         raise RequestError('%s: the CA reply does not hold a certificate for the key of entry %r (its certificate%s %s '
                            'another public key); nothing was changed.' % (
-                            name, alias, 's' if len(reply) > 1 else '',
-                            ', '.join('"%s"' % certificates.format_name(c.subject) for c in reply)
-                            + (' carry' if len(reply) > 1 else ' carries')))
+                               name, alias, 's' if len(reply) > 1 else '',
+                               ', '.join('"%s"' % certificates.format_name(c.subject) for c in reply)
+                               + (' carry' if len(reply) > 1 else ' carries')))
     candidates = [cert for cert in reply if cert is not leaf]
     trusted = [entry_.certificate for entry_ in store if entry_.kind == 'trusted_certificate']
     trusted.extend(params.get('chain_certificates') or [])
@@ -276,7 +276,7 @@ def _import_ca_reply(store, entry, params, name, changes):
         raise RequestError('%s: cannot establish the chain of the CA reply for %r: no certificate for the issuer "%s" of '
                            '"%s" in the reply, the keystore or chain_truststore; add the CA certificates to ca_reply or '
                            'give chain_truststore. Nothing was changed.' % (
-                            name, alias, certificates.format_name(missing), certificates.format_name(chain[-1].subject)))
+                               name, alias, certificates.format_name(missing), certificates.format_name(chain[-1].subject)))
     ders = [certificates.certificate_der(cert) for cert in chain]
     if ders != entry.chain:
         entry.chain = ders
