@@ -72,14 +72,8 @@ class LookupModule(LookupBase):
         items = truststore.certificate_items(raw_items)
         missing = []
         for raw, (alias, value, label) in zip(raw_items, items):
-            text = controller_files.pem_text(value, lambda name: self._locate(variables, name))
+            text = controller_files.pem_text(value, controller_files.lookup_locator(self, variables))
             requested = truststore.requested_certificates([(alias, text, label)])
             if truststore.missing_from(self.get_option('truststore'), requested):
                 missing.append(raw)
         return missing
-
-    def _locate(self, variables, name):
-        found = self.find_file_in_search_path(variables, 'files', name, ignore_missing=True)
-        if not found:
-            raise controller_files.not_found(name)
-        return found

@@ -133,6 +133,7 @@ options:
     description:
       - Intermediate and root certificates in PEM, inline or as paths (bundles allowed). Ordered leaf to root
         on import whatever the order given.
+      - With O(ca_reply), certificates that may complete the reply's chain.
     type: list
     elements: str
   remote_src:
@@ -317,6 +318,17 @@ chain_length:
   returned: when the entry exists after the task
   type: int
   sample: 1
+chain_fingerprints_sha256:
+  description: SHA-256 fingerprints of the entry's chain, leaf to root.
+  returned: when the entry exists after the task
+  type: list
+  elements: str
+  version_added: 0.3.0
+public_key_sha256:
+  description: SHA-256 of the entry's public key (SubjectPublicKeyInfo); the same for every certificate of one key.
+  returned: when the entry exists after the task
+  type: str
+  version_added: 0.3.0
 certificate_pem:
   description: The entry's certificate in PEM (public), for a truststore.
   returned: when the entry exists after the task

@@ -171,6 +171,17 @@ purposes:
           description: SHA-256 fingerprint of the certificate of the key entry the alias names.
           type: str
           returned: when that entry was found
+        chain_fingerprints_sha256:
+          description: SHA-256 fingerprints of that entry's chain, leaf to root.
+          type: list
+          elements: str
+          returned: when that entry was found
+          version_added: 0.3.0
+        public_key_sha256:
+          description: SHA-256 of that entry's public key; it stays when a certificate is renewed for the same key.
+          type: str
+          returned: when that entry was found
+          version_added: 0.3.0
         certificate_pem:
           description: That certificate in PEM.
           type: str

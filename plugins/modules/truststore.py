@@ -37,6 +37,13 @@ attributes:
     support: full
     description: A second run with the same certificates reports no change.
 options:
+  old_password:
+    description:
+      - The current store password, when O(password) is a new one. Used only if O(password) does not open the file;
+        the truststore is then written with O(password), every entry kept.
+      - A rerun, when O(password) already opens the file, changes nothing.
+    type: str
+    version_added: 0.3.0
   certificates:
     description:
       - Certificates to import (or, with O(state=absent), to remove). Each item is the path of a PEM file or bundle on

@@ -46,6 +46,16 @@ def not_found(name):
                        'too); give a path or inline PEM.' % name)
 
 
+def lookup_locator(lookup, variables):
+    """``locate`` for pem_text in a lookup plugin: the path itself, else the role's and playbook's files/."""
+    def locate(name):
+        found = lookup.find_file_in_search_path(variables, 'files', name, ignore_missing=True)
+        if not found:
+            raise not_found(name)
+        return found
+    return locate
+
+
 def pem_text(value, locate):
     """The text of a PEM option: inline PEM as it is, else the controller file it names.
 

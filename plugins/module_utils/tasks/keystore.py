@@ -17,7 +17,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model im
     PKCS12, PRIVATE_KEY, Keystore, PrivateKeyEntry, normalize_alias,
 )
 from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
-from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates, material
 
 ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
@@ -88,7 +88,7 @@ def _order_chain(leaf_der, others):
 def _requested_material(params, name):
     """(private key, chain DER) to import, or (None, None) when a key is to be generated."""
     if not params.get('private_key'):
-        if params.get('certificate') or params.get('chain'):
+        if params.get('certificate') or (params.get('chain') and not params.get('ca_reply')):
             raise RequestError('%s: certificate and chain need private_key as well (the key they belong to).' % name)
         return None, None
     key = certificates.load_pem_private_key(params['private_key'], params.get('private_key_passphrase'),
@@ -221,6 +221,8 @@ def run(data, params, name, now=None):
                     'key_type', 'key_size', 'subject_alt_names', 'chain_length'):
             result[key] = described.get(key)
         result['certificate_pem'] = certificates.certificate_pem(entry.certificate)
+        result['chain_fingerprints_sha256'] = [certificates.fingerprint(der) for der in entry.chain]
+        result['public_key_sha256'] = material.public_key_sha256(certificates.load_certificate_der(entry.certificate))
         if params.get('csr_path'):
             csr = _csr_for(entry, params, name)
             result['csr'] = csr.decode('ascii')
@@ -270,6 +272,8 @@ def _import_ca_reply(store, entry, params, name, changes):
     candidates = [cert for cert in reply if cert is not leaf]
     trusted = [entry_.certificate for entry_ in store if entry_.kind == 'trusted_certificate']
     trusted.extend(params.get('chain_certificates') or [])
+    for item in params.get('chain') or []:
+        trusted.extend(certificates.load_pem_certificates(item, 'chain for %s' % name))
     candidates.extend(certificates.load_certificate_der(der) for der in trusted)
     chain, missing = certificates.complete_chain(leaf, candidates)
     if missing is not None:
@@ -345,11 +349,15 @@ def _replace_when_different(existing, current_key, key, chain, key_password, par
             if key is None:
                 key = _new_key(params)
                 chain = [_self_signed(key, params, certificates.load_certificate_der(existing.certificate), now)]
+            same_key = certificates.public_key_der(current_key) == certificates.public_key_der(key)
             existing.pkcs8 = certificates.private_key_to_pkcs8(key)
             existing.chain = chain
             existing.key_password = key_password
             existing.sealed = None
-            changes.append('replaced the key of %r: %s' % (alias, reason))
+            if same_key:
+                changes.append('replaced the certificate chain of %r, keeping its key: %s' % (alias, reason))
+            else:
+                changes.append('replaced the key of %r: %s' % (alias, reason))
             return True
     return False
 

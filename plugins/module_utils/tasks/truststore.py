@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError, WrongPasswordError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import (
     dump_keystore, load_keystore, type_for_new_file,
@@ -24,6 +24,7 @@ ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
     type=dict(type='str', choices=['jks', 'pkcs12']),
     password=dict(type='str', required=True, no_log=True),
+    old_password=dict(type='str', no_log=True),
     certificates=dict(type='list', elements='raw', default=[]),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     exclusive=dict(type='bool', default=False),
@@ -113,11 +114,19 @@ def _summary(alias, requested_or_der, now):
 def run(data, params, requested, name, now=None):
     """Apply the ``truststore`` parameters to the keystore in ``data`` (None: no file yet)."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    store = None
+    store, reprotected = None, False
     if data is not None:
-        store = load_keystore(data, params['password'], name, params.get('type'))
+        try:
+            store = load_keystore(data, params['password'], name, params.get('type'))
+        except WrongPasswordError:
+            if not params.get('old_password'):
+                raise
+            store = load_keystore(data, params['old_password'], name, params.get('type'))
+            reprotected = True
     before = inspection.diff_text(store, now)
     changes, added, present, replaced, removed, warnings = [], [], [], [], [], []
+    if reprotected:
+        changes.append('changed the store password (every entry kept)')
     state = params.get('state') or 'present'
 
     if state == 'present':

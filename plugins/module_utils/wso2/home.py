@@ -14,7 +14,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec im
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, TRUSTED_CERTIFICATE
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
-from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates, material
 
 KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
 # product_info's own finding codes, a contract documented in the module (a minor release may add codes; none is
@@ -219,6 +219,8 @@ def _keystore_purpose_findings(profile, purpose, described, values, store, keyst
                               % (purpose, described['path'], alias), alias))
         return found
     described['fingerprint_sha256'] = certificates.fingerprint(entry.certificate)
+    described['chain_fingerprints_sha256'] = [certificates.fingerprint(der) for der in entry.chain]
+    described['public_key_sha256'] = material.public_key_sha256(certificates.load_certificate_der(entry.certificate))
     described['certificate_pem'] = certificates.certificate_pem(entry.certificate)
     leaf = inspection.describe_entry(entry, now)
     described['subject'] = leaf['subject']

@@ -426,6 +426,11 @@ def key_usage_names(cert):
     return names
 
 
+def restricts_key_usage(cert):
+    """Whether the certificate has a Key Usage extension (without one, every usage is allowed)."""
+    return _extension(cert, x509.KeyUsage) is not None
+
+
 def extended_key_usage_names(cert):
     usage = _extension(cert, x509.ExtendedKeyUsage)
     if usage is None:
