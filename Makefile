@@ -64,13 +64,17 @@ sanity: venv $(SANITY_TOOLS)/.installed
 	  $(abspath $(SANITY_TOOLS))/bin/ansible-test sanity --venv --python 3.11 --color no
 
 # A two-node Identity Server sandbox in a temporary folder, converged by the collection's own playbook,
-# then the audit summary. The keystore password is random and printed nowhere.
+# then the audit summary. The passwords (keystore, the internal keystore's own, truststore) are random and
+# printed nowhere, so no pack password is left behind.
 demo: venv
 	@sandbox=$$(mktemp -d -t carbon-keystores-demo.XXXXXX) && \
 	  password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))') && \
+	  internal=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))') && \
+	  trust=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))') && \
 	  printf '%s\n' '[identity_server]' "node1 identity_server_home=$$sandbox/node1" \
 	    "node2 identity_server_home=$$sandbox/node2" '' '[identity_server:vars]' 'ansible_connection=local' \
 	    "ansible_python_interpreter=$(abspath $(BIN))/python" "identity_server_keystore_password=$$password" \
+	    "identity_server_internal_keystore_password=$$internal" "identity_server_truststore_password=$$trust" \
 	    > $$sandbox/inventory.ini && \
 	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini demo/sandbox.yml && \
 	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini playbooks/identity_server.yml && \

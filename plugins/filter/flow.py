@@ -36,10 +36,38 @@ def flow_refusals(flow):
 
 
 @_sentences
-def keystore_plan(infos, flow):
+def keystore_plans(infos, flow):
+    """{purpose: plan} for every cluster keystore of the flow: the TLS one first, then a separate primary one,
+    which must not be the TLS keystore's file."""
     infos = dict(infos)
     default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
-    return cluster.plan(infos, 'tls', flow['source_node'] or None, settings.new_keystore(flow, default_type))
+    plans = {}
+    for keystore in flow['keystores']:
+        distinct_from = plans['tls']['path'] if keystore['purpose'] != 'tls' else None
+        plans[keystore['purpose']] = cluster.plan(infos, keystore['purpose'], flow['source_node'] or None,
+                                                  settings.new_keystore(flow, default_type, keystore['purpose']),
+                                                  distinct_from)
+    return plans
+
+
+@_sentences
+def build_needed(plan, keystore, judged, infos):
+    return cluster.build_needed(plan, keystore, judged or None, dict(infos))
+
+
+@_sentences
+def lacking(infos, purpose, path, chain_sha256):
+    return cluster.lacking(dict(infos), purpose, path, list(chain_sha256))
+
+
+@_sentences
+def cluster_refusals(plans, infos, flow, judged):
+    return cluster.refusals(dict(infos), flow, dict(plans), dict(judged))
+
+
+@_sentences
+def password_changes(info, flow, cluster_paths):
+    return cluster.password_changes(info, flow, list(cluster_paths))
 
 
 @_sentences
@@ -48,8 +76,15 @@ def rotation_plan(current, stamp, hosts):
 
 
 @_sentences
-def wanted_tables(info, product, keystore, passwords, keep_internal=False, tenant_keystore_type=''):
-    return cluster.wanted_tables(info, product, keystore, passwords, keep_internal, tenant_keystore_type)
+def wanted_tables(info, product, keystores, passwords, keep_internal=False, tenant_keystore_type='', internal_password='',
+                  truststore_password=''):
+    return cluster.wanted_tables(info, product, dict(keystores), passwords, keep_internal, tenant_keystore_type,
+                                 internal_password, truststore_password)
+
+
+def trusted_entry(cluster_keystore):
+    """The truststore item ({alias, certificate}) of a cluster keystore: its certificate under its trust alias."""
+    return {'alias': cluster_keystore['trust_alias'], 'certificate': cluster_keystore['certificate_pem']}
 
 
 @_sentences
@@ -70,12 +105,18 @@ def migration_problems(before, after):
 class FilterModule:
     def filters(self):
         return {
+            'build_needed': build_needed,
+            'cluster_refusals': cluster_refusals,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
-            'keystore_plan': keystore_plan,
+            'keystore_plans': keystore_plans,
+            'lacking': lacking,
+
             'migration_problems': migration_problems,
+            'password_changes': password_changes,
             'pending_tables': pending_tables,
             'pkcs12_migration': pkcs12_migration,
             'rotation_plan': rotation_plan,
+            'trusted_entry': trusted_entry,
             'wanted_tables': wanted_tables,
         }

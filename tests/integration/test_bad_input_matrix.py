@@ -8,6 +8,7 @@ tally is printed at the end of the test session (tests/conftest.py)."""
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
 from helpers import FIXTURES, ROOT, VENV_BIN, command_secrets, keytool, pretty, run_playbook, scan_for_secrets, sha256_file
+import pki
 from tally import tried
 from sandbox import PACK_PASSWORD, SECURITY, build_cluster
 
@@ -322,8 +324,11 @@ def _role_run(root, extra=None):
     extra = dict(extra or {})
     playbook = extra.pop('playbook', 'identity_server.yml')
     command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(ROOT / 'playbooks' / playbook)]
-    for key, value in (extra or {}).items():
-        command += ['-e', '%s=%s' % (key, value)]
+    for key, value in extra.items():
+        if isinstance(value, list):  # a list goes as JSON
+            command += ['-e', json.dumps({key: [str(item).format(root=root) for item in value]})]
+        else:
+            command += ['-e', '%s=%s' % (key, str(value).format(root=root))]
     run = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT), check=False,
                          env=dict(os.environ, ANSIBLE_NOCOLOR='1'))
     output = run.stdout + run.stderr
@@ -351,6 +356,21 @@ ROLE_CASES = {
     'unknown alias in [keystore.tls]': ('unknown_alias', {}, r'Cannot decide the cluster\'s keystore'),
     'key password differs from keystore password': (None, {'identity_server_key_password': 'Another-Key-Pass-9'},
                                                     r'differs from identity_server_keystore_password'),
+    # CA-signed material handed to the role (files made by _break('pem')): refused before any node changes
+    'TLS private key with the wrong passphrase': (
+        'pem', {'identity_server_tls_certificate': '{root}/pem/leaf.pem', 'identity_server_tls_private_key':
+                '{root}/pem/leaf.key', 'identity_server_tls_private_key_passphrase': 'Not-The-Passphrase'},
+        r'identity_server_tls_private_key could not be decrypted.*identity_server_tls_private_key_passphrase'),
+    'TLS certificate that does not belong to the key': (
+        'pem', {'identity_server_tls_certificate': '{root}/pem/other.pem', 'identity_server_tls_private_key':
+                '{root}/pem/leaf.key', 'identity_server_tls_private_key_passphrase': 'Leaf-Passphrase-1'},
+        r'identity_server_tls_certificate: the certificate "CN=other.example.org, O=Carbon Tests" does not belong '
+        r'to the private key of identity_server_tls_private_key'),
+    'TLS chain that does not lead to the certificate': (
+        'pem', {'identity_server_tls_certificate': '{root}/pem/leaf.pem', 'identity_server_tls_private_key':
+                '{root}/pem/leaf.key', 'identity_server_tls_private_key_passphrase': 'Leaf-Passphrase-1',
+                'identity_server_tls_certificate_chain': ['{root}/pem/stranger-ca.pem']},
+        r'identity_server_tls_certificate_chain: "CN=Stranger CA, O=Carbon Tests" does not lead to the certificate'),
     # every entry point validates the role's variables by its argument spec
     'key size that is not a number': (None, {'identity_server_key_size': 'big'},
                                       r"identity_server_key_size' is of type str and we were unable to convert to int"),
@@ -387,6 +407,15 @@ def _break(root, how):
         text = config.read_text()
         config.write_text(text + '\n[keystore.tls]\nfile_name = "wso2carbon.jks"\ntype = "JKS"\npassword = "%s"\n'
                           'alias = "wso2carbon"\nkey_password = "%s"\n' % ('Tls-Own-Pass-1', 'Tls-Own-Pass-1'))
+    elif how == 'pem':
+        folder = root / 'pem'
+        folder.mkdir()
+        ca = pki.make_ca('Matrix CA')
+        key = pki.new_key()
+        (folder / 'leaf.pem').write_text(pki.pem(pki.issue(key.public_key(), 'node.example.org', ca)))
+        (folder / 'leaf.key').write_text(pki.key_pem(key, 'Leaf-Passphrase-1'))
+        (folder / 'other.pem').write_text(pki.pem(pki.issue(pki.new_key().public_key(), 'other.example.org', ca)))
+        (folder / 'stranger-ca.pem').write_text(pki.pem(pki.make_ca('Stranger CA')[1]))
     elif how == 'unknown_alias':
         keytool('-storepasswd', '-keystore', security / 'wso2carbon.jks', '-storepass', PACK_PASSWORD, '-new',
                 'Own-Pass-12')

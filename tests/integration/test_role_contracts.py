@@ -12,7 +12,11 @@ import yaml
 from helpers import ROOT, VENV_BIN
 
 PUBLIC_ROLES = ['identity_server', 'api_manager', 'micro_integrator', 'enterprise_integrator']
-FIXED = ['home', 'keystore_password', 'truststore_password', 'ca_certificates']
+FIXED = ['home', 'keystore_password', 'truststore_password', 'ca_certificates', 'tls_certificate', 'tls_private_key',
+         'tls_private_key_passphrase', 'tls_certificate_chain', 'csr_path', 'internal_keystore_password']
+# where the product has a [keystore.primary] apart from [keystore.tls]
+FIXED_SEPARATE_PRIMARY = ['separate_primary_keystore', 'primary_certificate', 'primary_private_key',
+                          'primary_private_key_passphrase', 'primary_certificate_chain']
 
 
 @pytest.mark.parametrize('role', PUBLIC_ROLES)
@@ -20,7 +24,7 @@ def test_argument_specs_and_defaults_are_in_step(role):
     folder = ROOT / 'roles' / role
     defaults = yaml.safe_load((folder / 'defaults' / 'main.yml').read_text()) or {}
     options = yaml.safe_load((folder / 'meta' / 'argument_specs.yml').read_text())['argument_specs']['main']['options']
-    for name in FIXED:
+    for name in FIXED + (FIXED_SEPARATE_PRIMARY if role != 'enterprise_integrator' else []):
         assert '%s_%s' % (role, name) in options, 'the fixed interface variable %s_%s is missing' % (role, name)
     for name, spec in options.items():
         assert name.startswith(role + '_'), '%s lacks the role prefix' % name

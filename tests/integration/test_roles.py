@@ -206,8 +206,8 @@ def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):
     meanwhile = {'name': 'Another writer', 'ansible.builtin.copy': {
         'content': 'written meanwhile\n', 'dest': '{{ identity_server_home }}/%s/wso2is.jks' % SECURITY, 'mode': '0600'},
         'when': "inventory_hostname == 'node2'"}
-    keypair = {'name': 'Flow step keypair.yml', 'ansible.builtin.import_role': {
-        'name': 'carbon.keystores.keystore_flow', 'tasks_from': 'keypair.yml'}}
+    keypair = {'name': 'Flow step cluster_keystores.yml', 'ansible.builtin.import_role': {
+        'name': 'carbon.keystores.keystore_flow', 'tasks_from': 'cluster_keystores.yml'}}
     playbook = tmp_path / 'interleaved.yml'
     # the product role's defaults and the inputs it hands the flow, as its own entry points do
     role = ROOT / 'roles' / product

@@ -5,6 +5,7 @@ pending, the rotation plan, and the JKS-to-PKCS12 migration."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,15 @@ def _own_keystore(home, product, name='own.jks', alias='own', password=PASSWORD,
     """Give the node a keystore of its own and point its server tables at it, as the flow would."""
     made = write_keystore(Path(home) / SECURITY / name, password, alias, subject=subject)
     info = inspect(home, product)
-    tables = cluster.wanted_tables(info, product, {'path': '%s/%s' % (SECURITY, name), 'type': 'JKS', 'alias': alias},
+    tables = cluster.wanted_tables(info, product, {'tls': {'path': '%s/%s' % (SECURITY, name), 'type': 'JKS', 'alias': alias}},
                                    {'keystore_password': password, 'key_password': password}, keep_internal=True)
     apply_tables(info, tables)
     return made['fingerprint_sha256']
+
+
+def _copy_node(home, target):
+    """A second node that is a copy of the first, as the nodes of a converged cluster are."""
+    shutil.copytree(home, target)
 
 
 def _infos(root, product, names):
@@ -47,13 +53,7 @@ def test_nodes_on_the_pack_default_get_one_key_generated_in_the_security_folder(
 def test_a_node_added_later_gets_the_keystore_the_others_agree_on(tmp_path, product):
     first = node(tmp_path, product, 'a')
     fingerprint = _own_keystore(first, product)
-    (tmp_path / 'b').mkdir()
-    for path in first.rglob('*'):  # the second node is a copy of the first, as a cluster is
-        target = tmp_path / 'b' / path.relative_to(first)
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.write_bytes(path.read_bytes())
+    _copy_node(first, tmp_path / 'b')
     node(tmp_path, product, 'c')
     plan = cluster.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
     assert plan['action'] == 'copy' and plan['source'] == 'a' and plan['needs'] == ['c']
@@ -160,7 +160,7 @@ def test_wanted_tables_point_the_server_at_the_new_keystore_and_keep_the_old_one
     home = node(tmp_path, product, 'a')
     info = inspect(home, product)
     keystore = {'path': '%s/wso2x.jks' % SECURITY, 'type': 'jks', 'alias': 'wso2x'}
-    wanted = cluster.wanted_tables(info, product, keystore, {'keystore_password': PASSWORD, 'key_password': PASSWORD},
+    wanted = cluster.wanted_tables(info, product, {'tls': keystore}, {'keystore_password': PASSWORD, 'key_password': PASSWORD},
                                    keep_internal=keep_internal)
     assert sorted(wanted) == expected_tables
     for table in expected_tables:
@@ -181,7 +181,7 @@ def test_tables_written_are_no_longer_pending_and_the_product_then_reads_the_new
     home = node(tmp_path, product, 'a')
     made = write_keystore(home / SECURITY / 'wso2x.jks', PASSWORD, 'wso2x', subject='CN=new')
     info = inspect(home, product)
-    wanted = cluster.wanted_tables(info, product, {'path': '%s/wso2x.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2x'},
+    wanted = cluster.wanted_tables(info, product, {'tls': {'path': '%s/wso2x.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2x'}},
                                    {'keystore_password': PASSWORD, 'key_password': PASSWORD}, keep_internal=True,
                                    tenant_keystore_type='PKCS12')
     assert cluster.pending_tables(info, wanted) == wanted
@@ -245,3 +245,110 @@ def test_every_product_has_a_profile_and_a_default_store_type():
     assert products.default_store_type('identity_server', '7.0.2') == 'JKS'
     assert products.default_store_type('identity_server', '7.1.0') == 'PKCS12'
     assert {products.default_store_type(p) for p in ('api_manager', 'micro_integrator', 'enterprise_integrator')} == {'JKS'}
+
+
+def _flow(product, **inputs):
+    base = dict(INPUTS, product=product, home='/unused', keystore_password=PASSWORD)
+    base.update(inputs)
+    return settings.flow_settings(base, ['a', 'b'])
+
+
+def test_a_separate_primary_keystore_is_planned_apart_from_the_tls_one(tmp_path):
+    product = 'identity_server'
+    _own_keystore(node(tmp_path, product, 'a'), product, name='wso2is.jks', alias='wso2is')
+    _copy_node(tmp_path / 'a', tmp_path / 'b')
+    flow = _flow(product, separate_primary_keystore=True)
+    assert [item['purpose'] for item in flow['keystores']] == ['tls', 'primary']
+    infos = _infos(tmp_path, product, 'ab')
+    tls = cluster.plan(infos, 'tls', None, settings.new_keystore(flow, 'JKS', 'tls'))
+    primary = cluster.plan(infos, 'primary', None, settings.new_keystore(flow, 'JKS', 'primary'), tls['path'])
+    assert tls['action'] == 'keep' and tls['path'] == '%s/wso2is.jks' % SECURITY
+    # the primary table still reads the TLS keystore: it has no keystore of its own yet
+    assert primary['action'] == 'generate' and primary['path'] == '%s/wso2is-primary.jks' % SECURITY
+    assert primary['alias'] == 'wso2is-primary' and primary['needs'] == ['a', 'b']
+    wanted = cluster.wanted_tables(infos['a'], product, {
+        'tls': {'path': tls['path'], 'type': 'JKS', 'alias': 'wso2is'},
+        'primary': {'path': primary['path'], 'type': 'JKS', 'alias': 'wso2is-primary'}},
+        {'keystore_password': PASSWORD, 'key_password': PASSWORD}, keep_internal=True)
+    assert wanted['keystore.primary']['file_name'] == 'wso2is-primary.jks'
+    assert wanted['keystore.tls']['file_name'] == 'wso2is.jks', 'TLS gets a table of its own once primary moves'
+
+
+def test_lacking_and_build_needed_follow_what_each_node_holds(tmp_path):
+    product = 'api_manager'
+    _own_keystore(node(tmp_path, product, 'a'), product)
+    node(tmp_path, product, 'b')
+    infos = _infos(tmp_path, product, 'ab')
+    chain = infos['a']['purposes']['tls']['chain_fingerprints_sha256']
+    path = '%s/own.jks' % SECURITY
+    assert cluster.lacking(infos, 'tls', path, chain) == ['b']
+    assert cluster.lacking(infos, 'tls', path, ['AA:BB']) == ['a', 'b']
+    keep = {'action': 'copy', 'path': path}
+    keystore = {'purpose': 'tls', 'csr_path': ''}
+    assert cluster.build_needed(keep, keystore, None, infos) is False
+    assert cluster.build_needed(keep, dict(keystore, csr_path='/x.csr'), None, infos) is True
+    assert cluster.build_needed(keep, keystore, {'chain_sha256': chain}, {'a': infos['a']}) is False
+    assert cluster.build_needed(keep, keystore, {'chain_sha256': ['AA:BB']}, infos) is True
+    assert cluster.build_needed(dict(keep, action='generate'), keystore, None, infos) is True
+
+
+def test_password_changes_name_each_store_and_refuse_what_a_node_cannot_take(tmp_path):
+    info = inspect(node(tmp_path, 'identity_server', 'a'), 'identity_server')
+    flow = _flow('identity_server', internal_keystore_password='Internal-1', truststore_password='Trust-22')
+    found = cluster.password_changes(info, flow, ['%s/wso2is.jks' % SECURITY])
+    assert found['refusals'] == []
+    assert [(c['purpose'], c['old_password'], c['password'], c['opens']) for c in found['changes']] == [
+        ('internal', PACK_PASSWORD, 'Internal-1', True), ('truststore', PACK_PASSWORD, 'Trust-22', True)]
+    # fresh_install: the internal keystore reads the cluster's keystore, whose password is the keystore password
+    shared = cluster.password_changes(info, flow, ['%s/wso2carbon.jks' % SECURITY])
+    assert shared['changes'][0]['purpose'] == 'truststore'
+    assert 'identity_server_internal_keystore_password: [keystore.internal] reads the cluster\'s keystore' in \
+        shared['refusals'][0]
+    # Enterprise Integrator ships the internal keystore and the truststore as one file
+    ei = inspect(node(tmp_path, 'enterprise_integrator', 'e'), 'enterprise_integrator')
+    one_file = cluster.password_changes(ei, _flow('enterprise_integrator', internal_keystore_password='Internal-1'), [])
+    assert 'is both the internal keystore and the truststore' in one_file['refusals'][0]
+    two = cluster.password_changes(ei, _flow('enterprise_integrator', internal_keystore_password='Internal-1',
+                                             truststore_password='Trust-22'), [])
+    assert 'give enterprise_integrator_internal_keystore_password and enterprise_integrator_truststore_password the ' \
+        'same value' in two['refusals'][0]
+    assert cluster.password_changes(ei, _flow('enterprise_integrator', internal_keystore_password='Same-Pass-1',
+                                              truststore_password='Same-Pass-1'), [])['refusals'] == []
+
+
+def test_wanted_tables_carry_new_store_passwords_once_the_internal_keystore_has_a_table(tmp_path):
+    product = 'micro_integrator'
+    info = inspect(node(tmp_path, product, 'a'), product)
+    keystores = {'tls': {'path': '%s/wso2mi.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2mi'}}
+    passwords = {'keystore_password': PASSWORD, 'key_password': PASSWORD}
+    wanted = cluster.wanted_tables(info, product, keystores, passwords, keep_internal=True,
+                                   internal_password='Internal-1', truststore_password='Trust-22')
+    assert wanted['keystore.internal']['password'] == wanted['keystore.internal']['key_password'] == 'Internal-1'
+    assert wanted['keystore.internal']['file_name'] == '%s/wso2carbon.jks' % SECURITY
+    assert wanted['truststore'] == {'password': 'Trust-22'}
+    following = cluster.wanted_tables(info, product, keystores, passwords, keep_internal=False,
+                                      internal_password='Internal-1')
+    assert 'keystore.internal' not in following, 'an internal keystore that follows the primary gets no password of its own'
+
+
+def test_refusals_name_a_foreign_password_and_a_new_key_the_internal_keystore_reads(tmp_path):
+    product = 'identity_server'
+    home = node(tmp_path, product, 'a')
+    _own_keystore(home, product, password='Other-Pass-99')
+    infos = _infos(tmp_path, product, 'a')
+    flow = _flow(product)
+    plans = {'tls': cluster.plan(infos, 'tls', None, NEW)}
+    assert 'on a is protected by another password than identity_server_keystore_password' in \
+        cluster.refusals(infos, flow, plans, {})[0]
+    # [keystore.internal] reading the cluster's keystore, and a new key for it
+    apply_tables(infos['a'], {'keystore.internal': {'file_name': 'own.jks', 'alias': 'own', 'password': 'Other-Pass-99',
+                                                    'key_password': 'Other-Pass-99'}})
+    infos = _infos(tmp_path, product, 'a')
+    judged = {'tls': {'mode': 'import', 'same_key_as_current': False, 'problems': []}}
+    found = cluster.refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, judged)
+    assert found == ['identity_server_tls_private_key: it would replace the key of %s/%s/own.jks, which '
+                     '[keystore.internal] also reads on a; data encrypted with that key would become unreadable. Give '
+                     '[keystore.internal] a keystore of its own first (run the role without identity_server_fresh_install).'
+                     % (home, SECURITY)]
+    renewal = {'tls': {'mode': 'import', 'same_key_as_current': True, 'problems': []}}
+    assert cluster.refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, renewal) == []

@@ -13,9 +13,17 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Clu
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
 
 
-def node_state(info, purpose):
-    """('proper', fingerprint) / ('default', None) / ('unknown', reason) for one node's server keystore."""
+LABELS = {'tls': 'TLS', 'primary': 'primary'}
+
+
+def node_state(info, purpose, distinct_from=None):
+    """('proper', fingerprint) / ('default', None) / ('unknown', reason) for one node's keystore of ``purpose``.
+
+    ``distinct_from``: the path (relative to the home) of another cluster keystore; a purpose that still
+    reads that file has no keystore of its own yet (a primary keystore being separated from the TLS one)."""
     described = (info.get('purposes') or {}).get(purpose) or {}
+    if distinct_from and described.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), distinct_from):
+        return 'default', None
     state = described.get('password_state', '')
     if state.startswith('unknown'):
         return 'unknown', 'its password cannot be read back (%s)' % state[len('unknown: '):]
@@ -27,7 +35,7 @@ def node_state(info, purpose):
     return 'proper', described['fingerprint_sha256']
 
 
-def plan(infos, purpose, source_node=None, new_keystore=None):
+def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None):
     """``infos``: {host: product_info result}. Returns a dict the flow acts on:
 
     action: 'keep' | 'generate' | 'copy'; source: the node to copy from; fingerprint and
@@ -35,8 +43,8 @@ def plan(infos, purpose, source_node=None, new_keystore=None):
     of the cluster's keystore file; needs: the nodes that do not have the cluster's key yet.
 
     ``new_keystore``: {file_name, type, alias} of the keystore to generate when there is none
-    (its path is in the security folder)."""
-    states = {host: node_state(info, purpose) for host, info in sorted(infos.items())}
+    (its path is in the security folder); ``distinct_from``: see node_state."""
+    states = {host: node_state(info, purpose, distinct_from) for host, info in sorted(infos.items())}
     blocked = {host: reason for host, (state, reason) in states.items() if state in ('unknown', 'broken')}
     if blocked:
         raise ClusterError('Cannot decide the cluster\'s keystore: %s. Fix these nodes or their configuration first; '
@@ -56,10 +64,11 @@ def plan(infos, purpose, source_node=None, new_keystore=None):
         groups = {}
         for host, fingerprint in sorted(proper.items()):
             groups.setdefault(fingerprint, []).append(host)
-        raise ClusterError('The nodes disagree on their TLS keystore: %s. WSO2 needs one keystore on every node of a '
+        raise ClusterError('The nodes disagree on their %s keystore: %s. WSO2 needs one keystore on every node of a '
                            'product; name the node whose keystore wins in the role\'s keystore_source_node variable. '
-                           'Nothing was changed.' % '; '.join('%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
-                                                              for fingerprint, hosts in groups.items()))
+                           'Nothing was changed.' % (LABELS.get(purpose, purpose), '; '.join(
+                               '%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
+                               for fingerprint, hosts in groups.items())))
     if not fingerprints:
         new_keystore = new_keystore or {}
         file_name = new_keystore.get('file_name')
@@ -80,6 +89,29 @@ def plan(infos, purpose, source_node=None, new_keystore=None):
             'alias': described.get('alias'), 'needs': needs}
 
 
+def build_needed(plan_, keystore, judged, infos):
+    """Whether a cluster keystore must be built on the controller this run: a key to generate, PEM material
+    some node does not hold yet, or a CSR to write. Otherwise the nodes that lack it get the bytes of a node
+    that has it, and a converged cluster costs no controller work at all."""
+    if plan_['action'] == 'generate' or keystore.get('csr_path'):
+        return True
+    if judged:
+        return bool(lacking(infos, keystore['purpose'], plan_['path'], judged['chain_sha256']))
+    return False
+
+
+def lacking(infos, purpose, path, chain_sha256):
+    """The nodes whose ``purpose`` does not yet read the keystore at ``path`` (relative to the home) holding
+    the chain ``chain_sha256`` (leaf to root): the nodes the cluster keystore must be written to."""
+    missing = []
+    for host, info in sorted(infos.items()):
+        described = (info.get('purposes') or {}).get(purpose) or {}
+        same_file = described.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), path)
+        if not same_file or described.get('chain_fingerprints_sha256') != list(chain_sha256):
+            missing.append(host)
+    return missing
+
+
 def rotation_plan(current, stamp, hosts):
     """The plan of a key rotation for a cluster whose nodes share ``current`` (a 'keep' plan): one new key
     pair, generated once, in a new file named after the alias and ``stamp``, for every node in ``hosts``;
@@ -96,16 +128,17 @@ def rotation_plan(current, stamp, hosts):
             'old_fingerprint': current['fingerprint']}
 
 
-def server_tables(info):
-    """The tables that hold the server's key pair on this node: [keystore.primary] (when the product has
-    one) and [keystore.tls] wherever the file or the product reads it from its own table."""
+def server_tables(info, separate_primary=False):
+    """{table: purpose of the cluster keystore it names}: [keystore.primary] (when the product has one) and
+    [keystore.tls] wherever the file or the product reads it from its own table, or it must get a keystore
+    other than the primary one."""
     purposes = info.get('purposes') or {}
-    tables = []
+    tables = {}
     if 'primary' in purposes:
-        tables.append('keystore.primary')
+        tables['keystore.primary'] = 'primary' if separate_primary else 'tls'
     tls = purposes.get('tls')
-    if tls is not None and (tls.get('configured_in_file') or 'primary' not in purposes):
-        tables.append('keystore.tls')
+    if tls is not None and (tls.get('configured_in_file') or 'primary' not in purposes or separate_primary):
+        tables['keystore.tls'] = 'tls'
     return tables
 
 
@@ -120,37 +153,134 @@ def file_name(info, product, base_name, table):
     return products.file_name_for(profile, existing, base_name)
 
 
-def wanted_tables(info, product, keystore, passwords, keep_internal=False, tenant_keystore_type=''):
-    """{table: settings} the node's config must hold for the cluster's ``keystore`` (path relative
-    to the home, type, alias) protected by ``passwords`` (keystore_password, key_password).
+def wanted_tables(info, product, keystores, passwords, keep_internal=False, tenant_keystore_type='',
+                  internal_password='', truststore_password=''):
+    """{table: settings} the node's config must hold for the cluster's keystores (``keystores``: by purpose,
+    V(tls) and, when the signing keystore is separate, V(primary); each with path relative to the home, type
+    and alias), protected by ``passwords`` (keystore_password, key_password).
 
-    ``keep_internal``: the node is moving off a keystore it used for everything, so that keystore
-    first becomes [keystore.internal] (WSO2: data encrypted with it must stay readable)."""
+    ``keep_internal``: the keystore the node used until then for everything becomes [keystore.internal]
+    (WSO2: data encrypted with it must stay readable). ``internal_password``: the internal keystore gets this
+    password (store and key), once it has a table of its own. ``truststore_password``: the truststore's
+    password, when it is to change."""
     purposes = info.get('purposes') or {}
+    secrets = info.get('secrets') or {}
     tables = {}
     internal = purposes.get('internal')
     if keep_internal and internal and not internal.get('configured_in_file') and internal.get('keystore_status') == 'ok':
-        secrets = (info.get('secrets') or {}).get('internal') or {}
         tables['keystore.internal'] = {
             'file_name': internal['file_name'],
             # the type of the file itself: a default the product would apply is not proof of what the file is
             'type': str(info['keystores'][internal['path']]['type']).upper(),
-            'password': secrets.get('password'),
+            'password': (secrets.get('internal') or {}).get('password'),
             'alias': internal['alias'],
-            'key_password': secrets.get('key_password'),
+            'key_password': (secrets.get('internal') or {}).get('key_password'),
         }
-    base_name = keystore['path'].rsplit('/', 1)[-1]
-    for table in server_tables(info):
+    if internal_password and internal and ('keystore.internal' in tables or internal.get('configured_in_file')):
+        tables.setdefault('keystore.internal', {}).update(password=internal_password, key_password=internal_password)
+    for table, purpose in server_tables(info, 'primary' in keystores).items():
+        keystore = keystores[purpose]
         tables[table] = {
-            'file_name': file_name(info, product, base_name, table),
+            'file_name': file_name(info, product, keystore['path'].rsplit('/', 1)[-1], table),
             'type': str(keystore['type']).upper(),
             'password': passwords['keystore_password'],
             'alias': keystore['alias'],
             'key_password': passwords['key_password'],
         }
+    if truststore_password and 'truststore' in purposes:
+        tables['truststore'] = {'password': truststore_password}
     if product == 'identity_server' and tenant_keystore_type:
         tables['keystore.tenant'] = {'type': str(tenant_keystore_type).upper()}
     return tables
+
+
+def refusals(infos, flow, plans, judged):
+    """Everything the preflight refuses once every node has been read, as sentences: a cluster keystore the
+    role's password does not open, PEM material the cluster cannot take, password changes a node cannot take."""
+    found = []
+    for purpose, plan_ in sorted(plans.items()):
+        source = plan_.get('source')
+        if source and ((infos[source].get('secrets') or {}).get(purpose) or {}).get('password') != flow['keystore_password']:
+            found.append('The cluster\'s %s keystore on %s is protected by another password than %s_keystore_password; '
+                         'the role does not change the cluster keystores\' passwords. Give the password the nodes use.'
+                         % (LABELS.get(purpose, purpose), source, flow['product']))
+    found.extend(material_refusals(infos, flow, plans, judged))
+    paths = [plan_['path'] for plan_ in plans.values() if plan_.get('path')]
+    for _host, info in sorted(infos.items()):
+        found.extend(password_changes(info, flow, paths)['refusals'])
+    return found
+
+
+def material_refusals(infos, flow, plans, judged):
+    """Sentences for PEM material (``judged``: by purpose, what pem_material said of it) the cluster cannot
+    take: its own problems, and a new key for a keystore file that [keystore.internal] also reads on a node
+    (WSO2: the internal key never changes on a product that has run)."""
+    refusals = []
+    for keystore in flow['keystores']:
+        described = judged.get(keystore['purpose'])
+        if not described:
+            continue
+        refusals.extend(described['problems'])
+        plan_ = plans[keystore['purpose']]
+        if described['problems'] or described['mode'] != 'import' or described['same_key_as_current'] is not False:
+            continue
+        for host, info in sorted(infos.items()):
+            internal = (info.get('purposes') or {}).get('internal') or {}
+            if internal.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), plan_['path']) and \
+                    internal.get('alias') == plan_['alias']:
+                refusals.append('%s_%s_private_key: it would replace the key of %s, which [keystore.internal] also reads '
+                                'on %s; data encrypted with that key would become unreadable. Give [keystore.internal] a '
+                                'keystore of its own first (run the role without %s_fresh_install).'
+                                % (flow['product'], keystore['purpose'], internal['path'], host, flow['product']))
+    return refusals
+
+
+def password_changes(info, flow, cluster_paths):
+    """The store passwords to change on this node: {'changes': [{purpose, path, alias, old_password,
+    old_key_password, password}], 'refusals': [sentence]}.
+
+    ``flow``: the flow's settings (internal_keystore_password, truststore_password); ``cluster_paths``: the
+    cluster keystores' paths relative to the home. The internal keystore gets its own password only when it
+    is a file of its own; the internal keystore and the truststore may be one file (Enterprise Integrator
+    ships it so), and then they must get one password."""
+    purposes = info.get('purposes') or {}
+    secrets = info.get('secrets') or {}
+    home = str(info.get('home', '')).rstrip('/')
+    role = flow['product']
+    wanted = {'internal': flow.get('internal_keystore_password') or '',
+              'truststore': flow.get('truststore_password') or ''}
+    changes, refusals = [], []
+    for purpose in ('internal', 'truststore'):
+        described = purposes.get(purpose)
+        current = (secrets.get(purpose) or {}).get('password')
+        if not wanted[purpose] or not described or wanted[purpose] == current:
+            continue
+        variable = '%s_%s' % (role, 'internal_keystore_password' if purpose == 'internal' else 'truststore_password')
+        if described.get('keystore_status') == 'missing':
+            continue  # nothing to re-protect; the truststore module creates a new one with the password
+        if purpose == 'internal' and any(described.get('path') == '%s/%s' % (home, path) for path in cluster_paths):
+            refusals.append('%s: [keystore.internal] reads the cluster\'s keystore %s on %s (%s_fresh_install lets the '
+                            'new key serve as the internal one), whose password is %s_keystore_password; the internal '
+                            'keystore gets a password of its own only when it is a file of its own.'
+                            % (variable, described.get('path'), info.get('home'), role, role))
+            continue
+        changes.append({'purpose': purpose, 'path': described.get('path'), 'alias': described.get('alias'),
+                        'old_password': current, 'old_key_password': (secrets.get(purpose) or {}).get('key_password'),
+                        'password': wanted[purpose], 'opens': described.get('keystore_status') == 'ok',
+                        'variable': variable})
+    by_purpose = {change['purpose']: change for change in changes}
+    truststore = purposes.get('truststore') or {}
+    if 'internal' in by_purpose and 'truststore' not in by_purpose and truststore.get('path') == by_purpose['internal']['path']:
+        refusals.append('%s is both the internal keystore and the truststore on %s; give %s_truststore_password the same '
+                        'value as %s_internal_keystore_password.' % (truststore.get('path'), info.get('home'), role, role))
+    paths = {}
+    for change in changes:
+        paths.setdefault(change['path'], set()).add(change['password'])
+    for path, passwords in paths.items():
+        if len(passwords) > 1:
+            refusals.append('%s is both the internal keystore and the truststore on %s; give %s_internal_keystore_password '
+                            'and %s_truststore_password the same value.' % (path, info.get('home'), role, role))
+    return {'changes': changes, 'refusals': refusals}
 
 
 def pending_tables(info, wanted):

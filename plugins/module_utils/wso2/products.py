@@ -64,6 +64,12 @@ class Profile:
         table = TABLES[self.server_purpose]
         return str(resolve(self.defaults.get('%s.type' % table), self.defaults) or 'JKS').upper()
 
+    @property
+    def separate_primary(self):
+        """Whether [keystore.primary] (signing) can hold another key pair than [keystore.tls]: the product has
+        both tables (Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone)."""
+        return 'primary' in self.purposes and 'tls' in self.purposes
+
     def matches(self, version):
         if version is None:
             return self.max_version is None  # no version given: the newest profile
