@@ -220,3 +220,31 @@ def test_no_pack_password_is_left_behind(tmp_path):
     audit = run(inventory, product, playbook='audit.yml')
     assert 'documented default password' not in audit.stdout and 'pack_default_keystore' not in audit.stdout
     assert 'finding' in audit.stdout  # the audit ran and printed its findings line
+
+
+def test_a_run_that_stopped_after_re_protecting_the_internal_keystore_is_finished_by_the_next(tmp_path):
+    """As if a run died between the file and the configuration: the internal keystore already opens with the new
+    password only, the configuration still names the old one. The next run accepts it and writes the configuration."""
+    product = 'identity_server'
+    inventory = build_cluster(tmp_path, product, ['node1', 'node2'], PASSWORD)
+    run(inventory, product)
+    security = tmp_path / 'node1' / SECURITY
+    keytool('-storepasswd', '-keystore', security / 'wso2carbon.jks', '-storepass', PACK_PASSWORD, '-new', 'Internal-New-1')
+    keytool('-keypasswd', '-keystore', security / 'wso2carbon.jks', '-storepass', 'Internal-New-1', '-alias', 'wso2carbon',
+            '-keypass', PACK_PASSWORD, '-new', 'Internal-New-1')
+    finished = run(inventory, product, {'identity_server_internal_keystore_password': 'Internal-New-1'},
+                   secrets={'Internal-New-1'})
+    assert changed(finished)['node1'] > 0
+    for name in ('node1', 'node2'):
+        data = tomlkit.parse((tmp_path / name / CONFIG[product][1]).read_text()).unwrap()
+        assert data['keystore']['internal']['password'] == 'Internal-New-1'
+        assert keytool_entries(tmp_path / name / SECURITY / 'wso2carbon.jks', 'Internal-New-1')[0]['alias'] == 'wso2carbon'
+    # and a node whose internal keystore opens with neither password stops every node before any change
+    keytool('-storepasswd', '-keystore', tmp_path / 'node2' / SECURITY / 'wso2carbon.jks', '-storepass', 'Internal-New-1',
+            '-new', 'Someone-Else-9')
+    files = node_files(tmp_path, ['node1', 'node2'])
+    refused = run(inventory, product, {'identity_server_internal_keystore_password': 'Internal-Newer-2'}, check=False,
+                  secrets={'Internal-Newer-2', 'Someone-Else-9'})
+    assert refused.returncode != 0 and 'opens neither with the password the configuration names nor with ' \
+        'identity_server_internal_keystore_password' in refused.stdout
+    assert node_files(tmp_path, ['node1', 'node2']) == files
