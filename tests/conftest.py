@@ -4,6 +4,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / '.venv' / 'collections'))
@@ -13,9 +15,29 @@ os.environ['ANSIBLE_VERBOSITY'] = '3'
 os.environ['ANSIBLE_DIFF_ALWAYS'] = 'true'
 
 
+@pytest.fixture(scope='session')
+def ssh_machine():
+    """The accounts, sudo rule and host Python of the SSH tests (tests/ssh.py), or a skip saying why not."""
+    import ssh
+    reason = ssh.why_not()
+    if reason:
+        pytest.skip(reason)
+    ssh.prepare_machine()
+
+
+@pytest.fixture()
+def fleet(ssh_machine):
+    """A test's own sshd on 127.0.0.1, stopped afterwards with the product homes it served."""
+    import ssh
+    started = ssh.Fleet().start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
 def pytest_collection_modifyitems(items):
     """Every playbook integration test is slow; make test-fast runs the rest."""
-    import pytest
     for item in items:
         if 'integration' in Path(str(item.fspath)).parts:
             item.add_marker(pytest.mark.slow)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore
 from ansible_collections.carbon.keystores.plugins.plugin_utils import controller_files
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import RemoteFileAction
@@ -26,6 +28,7 @@ class ActionModule(RemoteFileAction):
                 args['chain_truststore'])
         if args.get('csr_path'):
             if args['csr_dest'] == 'controller':
+                args['csr_path'] = os.path.expanduser(os.path.expandvars(args['csr_path']))  # a controller path
                 args['csr_existing'] = controller_files.read_file(args['csr_path'])
             else:
                 args['csr_existing'] = self.read_remote(args['csr_path'], task_vars)

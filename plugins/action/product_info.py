@@ -26,7 +26,10 @@ class ActionModule(RemoteFileAction):
         paths = candidates + [home, security]  # the two folders for where they really are (links)
         described, folders = self.read_remote_many(paths, task_vars, folders=[security],
                                                    suffixes=products.KEYSTORE_SUFFIXES)
-        seen = dict(zip(paths, described))
+        # The host expanded ~ and $VARS as its own user: from here on every path is the host's.
+        home = described[len(candidates)]['path'].rstrip('/') or '/'
+        security = '%s/%s' % (home, products.SECURITY_DIR)
+        seen = {item['path']: item for item in described}
         for name, file_described in folders.get(security, {}).items():
             seen['%s/%s' % (security, name)] = file_described
 

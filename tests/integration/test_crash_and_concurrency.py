@@ -107,10 +107,10 @@ def test_sigkill_never_leaves_a_torn_file(tmp_path):
     assert listing.count('trustedCertEntry') == _truststore_state(truststore, certificates)
 
 
-def _pair_playbook(folder, side, number, certificate, truststore, config):
+def _pair_playbook(folder, side, number, certificate, truststore, config, hosts='localhost'):
     table = 'keystore.tls' if side == 'a' else 'keystore.primary'
     playbook = folder / ('%s-%02d.yml' % (side, number))
-    playbook.write_text(yaml.safe_dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+    playbook.write_text(yaml.safe_dump([{'hosts': hosts, 'gather_facts': False, 'tasks': [
         {'name': 'trust', 'carbon.keystores.truststore': {
             'path': str(truststore), 'password': PASSWORD,
             'certificates': [{'alias': 'pair-%02d-%s' % (number, side), 'certificate': str(certificate)}]}},
