@@ -55,6 +55,28 @@ notes:
     file holds keys or passwords; a backup gets the same treatment. Set O(mode) to choose another mode.
 '''
 
+    # Work on bytes the caller gives instead of a file (keystore, truststore, toml_file).
+    IN_MEMORY = r'''
+options:
+  in_memory:
+    description:
+      - Work on the bytes given in O(content) (base64; none for a new file) instead of the file at O(path), and
+        return the result in RV(content). Nothing is read or written on the managed host but a CSR there
+        (the keystore module's O(carbon.keystores.keystore#module:csr_dest=host)); O(path) only names the file in
+        messages and, for a keystore, its type by its extension.
+      - The product roles compute a node's files this way on the controller, so that one module run writes them
+        all, and no key material ever lands in a temporary file. Register the result with C(no_log=true), since
+        RV(content) holds the file.
+    type: bool
+    default: false
+    version_added: 0.3.0
+  content:
+    description:
+      - With O(in_memory=true), base64 of the file to work on.
+    type: str
+    version_added: 0.3.0
+'''
+
     # Attributes of the modules that write a file (keystore, truststore, toml_file).
     WRITES = r'''
 attributes:

@@ -36,38 +36,36 @@ def flow_refusals(flow):
 
 
 @_sentences
-def keystore_plans(infos, flow):
-    """{purpose: plan} for every cluster keystore of the flow: the TLS one first, then a separate primary one,
-    which must not be the TLS keystore's file."""
-    infos = dict(infos)
-    default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
-    plans = {}
-    for keystore in flow['keystores']:
-        distinct_from = plans['tls']['path'] if keystore['purpose'] != 'tls' else None
-        plans[keystore['purpose']] = cluster.plan(infos, keystore['purpose'], flow['source_node'] or None,
-                                                  settings.new_keystore(flow, default_type, keystore['purpose']),
-                                                  distinct_from)
-    return plans
+def preflight(infos, flow):
+    return cluster.preflight(dict(infos), flow)
 
 
 @_sentences
-def build_needed(plan, keystore, judged, infos):
-    return cluster.build_needed(plan, keystore, judged or None, dict(infos))
+def keystore_builds(plans, flow, judged, infos):
+    return cluster.builds(dict(plans), flow, dict(judged or {}), dict(infos))
 
 
 @_sentences
-def lacking(infos, purpose, path, chain_sha256):
-    return cluster.lacking(dict(infos), purpose, path, list(chain_sha256))
+def cluster_keystores(plans, built_results, infos):
+    """``built_results``: the results of the keystore task's loop over keystore_builds."""
+    built = {result['item']['purpose']: result for result in built_results or [] if not result.get('skipped')}
+    return cluster.cluster_keystores(dict(plans), built, dict(infos))
 
 
 @_sentences
-def cluster_refusals(plans, infos, flow, judged):
-    return cluster.refusals(dict(infos), flow, dict(plans), dict(judged))
+def node_writes(info, host, clusters, computed):
+    return cluster.node_writes(info, host, dict(clusters), [dict(item) for item in computed])
 
 
 @_sentences
-def password_changes(info, flow, cluster_paths):
-    return cluster.password_changes(info, flow, list(cluster_paths))
+def computed_write(result, info):
+    """A loop result of an in-memory task over items with a path: the write of that path."""
+    return cluster.computed_write(dict(result), result['item']['path'], info)
+
+
+@_sentences
+def material_refusals(judged, infos, flow, plans):
+    return cluster.material_refusals(dict(infos), flow, dict(plans), dict(judged))
 
 
 @_sentences
@@ -105,15 +103,16 @@ def migration_problems(before, after):
 class FilterModule:
     def filters(self):
         return {
-            'build_needed': build_needed,
-            'cluster_refusals': cluster_refusals,
+            'cluster_keystores': cluster_keystores,
+            'computed_write': computed_write,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
-            'keystore_plans': keystore_plans,
-            'lacking': lacking,
+            'keystore_builds': keystore_builds,
+            'material_refusals': material_refusals,
+            'node_writes': node_writes,
 
             'migration_problems': migration_problems,
-            'password_changes': password_changes,
+            'preflight': preflight,
             'pending_tables': pending_tables,
             'pkcs12_migration': pkcs12_migration,
             'rotation_plan': rotation_plan,

@@ -25,6 +25,7 @@ extends_documentation_fragment:
   - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore
   - carbon.keystores.keystore.FILES
+  - carbon.keystores.keystore.IN_MEMORY
   - ansible.builtin.files
 attributes:
   idempotent:
@@ -339,6 +340,11 @@ csr:
   returned: when csr_path is given
   type: str
   sample: "-----BEGIN CERTIFICATE REQUEST-----\nMIIC...\n-----END CERTIFICATE REQUEST-----\n"
+content:
+  description: With O(in_memory=true), base64 of the resulting keystore (the given one when nothing changed).
+  returned: when O(in_memory=true)
+  type: str
+  version_added: 0.3.0
 backup_file:
   description: The backup copy, when O(backup=true) and the file changed.
   returned: changed and backup requested

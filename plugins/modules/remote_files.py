@@ -82,6 +82,39 @@ options:
       - Keep a timestamped copy of the file O(write) replaces.
     type: bool
     default: false
+  writes:
+    description:
+      - Several files to write in one module run, in order, each a compare-and-swap as O(write) is. A file that
+        already holds the bytes is left as it is; the first item that fails stops the rest, and RV(results) says
+        which were written. Mutually exclusive with O(write), O(read) and O(folders).
+      - The product roles write a node's cluster keystores, truststore and configuration this way, the files the
+        configuration names before the configuration.
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      path:
+        description: The file to write.
+        type: path
+        required: true
+      content:
+        description: Base64 of its bytes.
+        type: str
+        required: true
+      expected_sha256:
+        description: The SHA-256 the file must still have, or V(absent); omit to write whatever it holds now.
+        type: str
+      mode:
+        description: Its mode, as O(mode) is.
+        type: raw
+      new_file_mode:
+        description: The mode of a new file when O(writes[].mode) is not given.
+        type: str
+        default: '0600'
+      backup:
+        description: Keep a timestamped copy of the file it replaces.
+        type: bool
+        default: false
 seealso:
   - module: carbon.keystores.keystore
   - module: carbon.keystores.product_info
@@ -170,6 +203,25 @@ backup_file:
   description: The backup of the replaced file.
   returned: when writing with O(backup) and the file existed
   type: str
+results:
+  description: With O(writes), per item written or left as it was, in order.
+  returned: with O(writes)
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  contains:
+    path:
+      description: The file.
+      type: str
+    changed:
+      description: Whether it was written (false when it already held the bytes).
+      type: bool
+    sha256:
+      description: Its SHA-256 after the write.
+      type: str
+    backup_file:
+      description: The backup of the file it replaced, with O(writes[].backup).
+      type: str
 conflict:
   description: True when the write was refused because the file changed after it was read.
   returned: when a write was refused for that reason
@@ -215,6 +267,36 @@ def write(module):
     module.exit_json(**result)
 
 
+def write_many(module):
+    """Each item of ``writes`` a compare-and-swap like ``write``, in order: a file that already holds the bytes is
+    left as it is, and the first item that fails stops the rest (the result says which were written)."""
+    results = []
+    for item in module.params['writes']:
+        path = item['path']
+        try:
+            data = base64.b64decode(item['content'] or '', validate=True)
+        except (binascii.Error, ValueError):
+            module.fail_json(msg='writes: the content of %s must be base64.' % path, results=results)
+        after = transport.sha256_of(data)
+        try:
+            with transport.folder_lock(path):
+                before = transport.check_unchanged(path, item['expected_sha256'])
+                if before == after:
+                    results.append(dict(path=path, changed=False, sha256=after))
+                    continue
+                if module.check_mode:
+                    results.append(dict(path=path, changed=True, sha256=after))
+                    continue
+                module.params['mode'] = item['mode']  # replace() applies the task's file attributes, this mode
+                backup_file = transport.replace(module, path, data, None, item['new_file_mode'], item['backup'])
+        except Conflict as exc:
+            module.fail_json(msg=str(exc), conflict=True, results=results)
+        except FileProblem as exc:
+            module.fail_json(msg=str(exc), results=results)
+        results.append(dict(path=path, changed=True, sha256=after, backup_file=backup_file))
+    module.exit_json(changed=any(result['changed'] for result in results), results=results)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -227,14 +309,25 @@ def main():
             expected_sha256=dict(type='str'),
             new_file_mode=dict(type='str', default=transport.DEFAULT_NEW_FILE_MODE),
             backup=dict(type='bool', default=False),
+            writes=dict(type='list', elements='dict', options=dict(
+                path=dict(type='path', required=True),
+                content=dict(type='str', required=True, no_log=True),
+                expected_sha256=dict(type='str'),
+                mode=dict(type='raw'),
+                new_file_mode=dict(type='str', default=transport.DEFAULT_NEW_FILE_MODE),
+                backup=dict(type='bool', default=False),
+            )),
         ),
-        mutually_exclusive=[('write', 'read'), ('write', 'folders')],
+        mutually_exclusive=[('write', 'read'), ('write', 'folders'), ('writes', 'write'), ('writes', 'read'),
+                            ('writes', 'folders')],
         required_by={'write': ['content']},
         add_file_common_args=True,
         supports_check_mode=True,
     )
     if module.params['write']:
         write(module)
+    if module.params['writes']:
+        write_many(module)
     read(module)
 
 

@@ -29,6 +29,7 @@ extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore.FILES
+  - carbon.keystores.keystore.IN_MEMORY
   - ansible.builtin.files
 attributes:
   idempotent:
@@ -143,6 +144,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+content:
+  description: With O(in_memory=true), base64 of the resulting file (the given one when nothing changed).
+  returned: when O(in_memory=true)
+  type: str
+  version_added: 0.3.0
 path:
   description: The file.
   returned: always

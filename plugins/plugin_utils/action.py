@@ -27,7 +27,9 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError, Conflict, FileProblem
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
+    CarbonKeystoresError, Conflict, FileProblem, RequestError,
+)
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import jks
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
@@ -40,6 +42,8 @@ LOCAL_READS_VARIABLE = 'carbon_keystores_local_reads'
 WRITE_ATTEMPTS = 5
 
 KEYSTORES = ('cryptography', 'pyjks')
+# Results that are encoded data, passed through as they are (see run).
+DATA_KEYS = ('content', 'certificate_pem', 'csr')
 TOML = ('tomlkit',)
 
 
@@ -111,8 +115,14 @@ class RemoteFileAction(ActionBase):
             result['msg'] = to_text(exc)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        # Defence in depth: nothing given as a secret leaves this plugin, whatever a message says.
-        return remove_values(result, no_log_values) if no_log_values else result
+        # Defence in depth: nothing given as a secret leaves this plugin, whatever a message says. Encoded data
+        # (the bytes an in-memory task returns, public certificates and requests) are not words: masking a
+        # substring there would corrupt them.
+        data = {key: result.pop(key) for key in DATA_KEYS if key in result}
+        if no_log_values:
+            result = remove_values(result, no_log_values)
+        result.update(data)
+        return result
 
     # --- arguments -----------------------------------------------------------------
 
@@ -138,6 +148,10 @@ class RemoteFileAction(ActionBase):
     # --- the flow ------------------------------------------------------------------
 
     def execute(self, args, task_vars):
+        if args.get('in_memory'):
+            return self._compute_in_memory(args, task_vars)
+        if args.get('content'):
+            raise RequestError('content is the file to work on in memory; it needs in_memory: true.')
         path = args['path']
         earlier = (args.get('read_from') or {}).get(path)
         for _attempt in range(WRITE_ATTEMPTS):
@@ -155,27 +169,49 @@ class RemoteFileAction(ActionBase):
             else:
                 current, read_sha256 = self.read_remote(path, task_vars, with_sha256=True)
             outcome = self.compute(current, args, task_vars)
-            result = dict(outcome.result)
-            result['changed'] = outcome.changed
-            if outcome.warnings:
-                result['warnings'] = list(outcome.warnings)
-            if self._task.diff and outcome.diff is not None:
-                result['diff'] = outcome.diff
+            result = self._result(outcome)
             if outcome.changed and outcome.data is not None and not self._task.check_mode:
                 options = {option: args.get(option) for option in FILE_COMMON_ARGUMENTS}
                 options['backup'] = args.get('backup')
                 written = self.write_remote(path, outcome.data, options, task_vars, expected_sha256=read_sha256)
                 if written.get('backup_file'):
                     result['backup_file'] = written['backup_file']
-            if not self._task.check_mode:
-                for extra in outcome.files:
-                    if extra['location'] == 'controller':
-                        controller_files.write_file(extra['path'], extra['data'], extra['mode'],
-                                                    extra.get('expected_sha256'))
-                    else:
-                        self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars,
-                                          expected_sha256=extra.get('expected_sha256'))
+            self._write_extra_files(outcome, task_vars)
             return result
+
+    def _compute_in_memory(self, args, task_vars):
+        """The task on bytes the caller gives (base64 ``content``; none for a new file) instead of a file: nothing
+        is read or written but the extra files (a CSR); the resulting bytes come back as ``content``."""
+        try:
+            current = base64.b64decode(args.get('content') or '', validate=True) if args.get('content') else None
+        except ValueError:
+            raise FileProblem('content must be base64 (of the keystore to work on).')
+        outcome = self.compute(current, args, task_vars)
+        result = self._result(outcome)
+        final = outcome.data if outcome.data is not None else current
+        result['content'] = to_text(base64.b64encode(final or b''))
+        self._write_extra_files(outcome, task_vars)
+        return result
+
+    def _result(self, outcome):
+        result = dict(outcome.result)
+        result['changed'] = outcome.changed
+        if outcome.warnings:
+            result['warnings'] = list(outcome.warnings)
+        if self._task.diff and outcome.diff is not None:
+            result['diff'] = outcome.diff
+        return result
+
+    def _write_extra_files(self, outcome, task_vars):
+        """Files a task writes besides its own (a CSR), each a compare-and-swap, where the task says."""
+        if self._task.check_mode:
+            return
+        for extra in outcome.files:
+            if extra['location'] == 'controller':
+                controller_files.write_file(extra['path'], extra['data'], extra['mode'], extra.get('expected_sha256'))
+            else:
+                self.write_remote(extra['path'], extra['data'], {'mode': extra['mode']}, task_vars,
+                                  expected_sha256=extra.get('expected_sha256'))
 
     def compute(self, current, args, task_vars):  # pragma: no cover - abstract
         raise NotImplementedError

@@ -206,15 +206,16 @@ def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):
     meanwhile = {'name': 'Another writer', 'ansible.builtin.copy': {
         'content': 'written meanwhile\n', 'dest': '{{ identity_server_home }}/%s/wso2is.jks' % SECURITY, 'mode': '0600'},
         'when': "inventory_hostname == 'node2'"}
-    keypair = {'name': 'Flow step cluster_keystores.yml', 'ansible.builtin.import_role': {
-        'name': 'carbon.keystores.keystore_flow', 'tasks_from': 'cluster_keystores.yml'}}
+    # the cluster keystore is built on the controller, then written by the node's one write run
+    keypair = [{'name': 'Flow step %s' % step, 'ansible.builtin.import_role': {
+        'name': 'carbon.keystores.keystore_flow', 'tasks_from': step}} for step in ('cluster_keystores.yml', 'write.yml')]
     playbook = tmp_path / 'interleaved.yml'
     # the product role's defaults and the inputs it hands the flow, as its own entry points do
     role = ROOT / 'roles' / product
     playbook.write_text(yaml.safe_dump([{'hosts': product, 'gather_facts': False,
                                          'vars_files': [str(role / 'defaults' / 'main.yml'), str(role / 'vars' / 'main.yml')],
                                          'vars': {'keystore_flow_inputs': '{{ __%s_flow_inputs }}' % product},
-                                         'tasks': flow + [meanwhile, keypair]}], sort_keys=False))
+                                         'tasks': flow + [meanwhile] + keypair}], sort_keys=False))
     run = play(inventory, product, playbook=playbook, check=False)
     assert run.returncode != 0
     assert 'changed while this task worked on it' in run.stdout, run.stdout[-4000:]

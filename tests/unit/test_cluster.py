@@ -4,6 +4,8 @@ pending, the rotation plan, and the JKS-to-PKCS12 migration."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -352,3 +354,64 @@ def test_refusals_name_a_foreign_password_and_a_new_key_the_internal_keystore_re
                      % (home, SECURITY)]
     renewal = {'tls': {'mode': 'import', 'same_key_as_current': True, 'problems': []}}
     assert cluster.refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, renewal) == []
+
+
+def _with_contents(info):
+    """``info`` as product_info returns it with return_content: the bytes and SHA-256 of the config file and of
+    every file of the security folder, by absolute path."""
+    home = Path(info['home'])
+    paths = [Path(info['config_file'])] + sorted((home / SECURITY).iterdir())
+    info['contents'] = {str(path): {'sha256': hashlib.sha256(path.read_bytes()).hexdigest(),
+                                    'content': base64.b64encode(path.read_bytes()).decode('ascii')} for path in paths}
+    return info
+
+
+def test_the_preflight_judges_every_node_once_and_plans_nothing_while_a_node_cannot_be_read(tmp_path):
+    product = 'identity_server'
+    for name in ('a', 'b'):
+        node(tmp_path, product, name)
+    infos = _infos(tmp_path, product, 'ab')
+    flow = _flow(product, internal_keystore_password='Internal-1')
+    judged = cluster.preflight(infos, flow)
+    assert judged['refusals'] == []
+    assert judged['plans']['tls']['action'] == 'generate' and judged['plans'] == cluster.plan_keystores(infos, flow)
+    assert [change['purpose'] for change in judged['password_changes']['a']] == ['internal']
+    assert judged['reopen'] == {'a': [], 'b': []}
+    unreadable = dict(infos, c={'msg': 'Cannot read /nowhere/repository/conf/deployment.toml: no such file'})
+    stopped = cluster.preflight(unreadable, flow)
+    assert stopped['plans'] == {} and stopped['password_changes'] == {}
+    assert stopped['refusals'] == ['c: Cannot read /nowhere/repository/conf/deployment.toml: no such file.']
+
+
+def test_a_node_writes_the_keystore_it_lacks_then_what_changed_each_against_the_preflights_read(tmp_path):
+    product = 'api_manager'
+    _own_keystore(node(tmp_path, product, 'a'), product)
+    node(tmp_path, product, 'b')
+    infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
+    flow = _flow(product)
+    plans = cluster.plan_keystores(infos, flow)
+    assert plans['tls']['action'] == 'copy' and plans['tls']['source'] == 'a'
+    assert cluster.builds(plans, flow, {}, infos) == [], 'a keystore the cluster has is copied, never rebuilt'
+    clusters = cluster.cluster_keystores(plans, {}, infos)
+    own = tmp_path / 'a' / SECURITY / 'own.jks'
+    assert clusters['tls']['needs'] == ['b'] and base64.b64decode(clusters['tls']['content']) == own.read_bytes()
+    config_b = infos['b']['config_file']
+    computed = [{'path': config_b, 'result': {'changed': True, 'content': 'Y29uZmln'}},
+                {'path': str(tmp_path / 'b' / SECURITY / 'client-truststore.jks'), 'result': {'skipped': True}}]
+    writes = cluster.node_writes(infos['b'], 'b', clusters, computed)
+    assert [(item['path'], item['expected_sha256']) for item in writes] == [
+        (str(tmp_path / 'b' / SECURITY / 'own.jks'), 'absent'),
+        (config_b, infos['b']['contents'][config_b]['sha256'])], 'keystore first, the configuration naming it last'
+    assert writes[0]['mode'] == '0600' and writes[1]['content'] == 'Y29uZmln'
+    unchanged = [{'path': infos['a']['config_file'], 'result': {'changed': False, 'content': 'Y29uZmln'}}]
+    assert cluster.node_writes(infos['a'], 'a', clusters, unchanged) == []
+
+
+def test_a_key_to_generate_is_built_once_from_nothing(tmp_path):
+    product = 'micro_integrator'
+    for name in ('a', 'b'):
+        node(tmp_path, product, name)
+    infos = _infos(tmp_path, product, 'ab')
+    flow = _flow(product)
+    built = cluster.builds(cluster.plan_keystores(infos, flow), flow, {}, infos)
+    assert [(item['purpose'], item['mode'], item['content']) for item in built] == [('tls', '', '')]

@@ -50,6 +50,8 @@ ARGUMENT_SPEC = dict(
     chain_truststore=dict(type='path'),
     chain_truststore_password=dict(type='str', no_log=True),
     read_from=dict(type='dict', no_log=True),
+    in_memory=dict(type='bool', default=False),
+    content=dict(type='str', no_log=True),
 )
 SPEC_RULES = dict(
     required_together=[['private_key', 'certificate']],

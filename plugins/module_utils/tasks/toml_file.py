@@ -19,6 +19,8 @@ ARGUMENT_SPEC = dict(
     create=dict(type='bool', default=False),
     backup=dict(type='bool', default=False),
     read_from=dict(type='dict', no_log=True),
+    in_memory=dict(type='bool', default=False),
+    content=dict(type='str', no_log=True),
 )
 SPEC_RULES = dict(
     required_one_of=[('table', 'tables')],

@@ -34,6 +34,8 @@ ARGUMENT_SPEC = dict(
     pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
     backup=dict(type='bool', default=False),
     read_from=dict(type='dict', no_log=True),
+    in_memory=dict(type='bool', default=False),
+    content=dict(type='str', no_log=True),
 )
 SPEC_RULES = dict(
     mutually_exclusive=[['exclusive', 'aliases'], ['exclusive', 'fingerprints']],

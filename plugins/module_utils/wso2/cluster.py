@@ -10,7 +10,7 @@ unless the operator names the node whose keystore wins. The fleet is the only st
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings
 
 
 LABELS = {'tls': 'TLS', 'primary': 'primary'}
@@ -98,6 +98,79 @@ def build_needed(plan_, keystore, judged, infos):
     if judged:
         return bool(lacking(infos, keystore['purpose'], plan_['path'], judged['chain_sha256']))
     return False
+
+
+def _source_content(infos, plan_):
+    """Base64 of the cluster keystore as the preflight read it on the plan's source node ('' without one)."""
+    source = plan_.get('source')
+    if not source:
+        return ''
+    info = infos[source]
+    return info['contents']['%s/%s' % (str(info['home']).rstrip('/'), plan_['path'])]['content']
+
+
+def builds(plans, flow, judged, infos):
+    """The cluster keystores to build on the controller this run (build_needed), each with its plan, the
+    keystore's settings, the mode of its PEM material ('' to generate, 'import' or 'reply') and the bytes to
+    start from (base64; '' for a new keystore)."""
+    items = []
+    for keystore in flow['keystores']:
+        purpose = keystore['purpose']
+        plan_ = plans.get(purpose)
+        material = (judged or {}).get(purpose)
+        if not plan_ or not build_needed(plan_, keystore, material, infos):
+            continue
+        items.append({'purpose': purpose, 'plan': plan_, 'keystore': keystore,
+                      'mode': (material or {}).get('mode', ''), 'content': _source_content(infos, plan_)})
+    return items
+
+
+def cluster_keystores(plans, built, infos):
+    """{purpose: the cluster keystore as the nodes will name and hold it}: path (relative to the home), type,
+    alias, trust alias, fingerprint, certificate, chain, base64 content, and the nodes that lack it.
+
+    ``built``: {purpose: what the keystore task returned for it} for the keystores built this run; the
+    others are as the preflight read them on the plan's source node."""
+    clusters = {}
+    for purpose, plan_ in plans.items():
+        made = (built or {}).get(purpose)
+        if made:
+            described = {'fingerprint': made['fingerprint_sha256'], 'certificate_pem': made['certificate_pem'],
+                         'chain': made['chain_fingerprints_sha256'], 'content': made['content']}
+        else:
+            source = infos[plan_['source']]['purposes'][purpose]
+            described = {'fingerprint': plan_['fingerprint'], 'certificate_pem': plan_['certificate_pem'],
+                         'chain': source.get('chain_fingerprints_sha256') or [], 'content': _source_content(infos, plan_)}
+        described.update(path=plan_['path'], type=str(plan_['type']).upper(), alias=plan_['alias'],
+                         trust_alias=plan_.get('trust_alias') or plan_['alias'], built=bool(made),
+                         needs=lacking(infos, purpose, plan_['path'], described['chain']))
+        clusters[purpose] = described
+    return clusters
+
+
+def node_writes(info, host, clusters, computed):
+    """What one module run writes on this node, in order (remote_files' ``writes``): the cluster keystores it
+    lacks, then each file a task computed in memory that changed (``computed``: [{path, result}], the path as
+    the flow knows it, never the result's, where a secret-looking part is masked), the configuration last,
+    since it names the others. Each a compare-and-swap against the preflight's read."""
+    home = str(info['home']).rstrip('/')
+    contents = info.get('contents') or {}
+    writes = []
+    for _purpose, keystore in sorted(clusters.items()):
+        if host in keystore['needs']:
+            path = '%s/%s' % (home, keystore['path'])
+            writes.append({'path': path, 'content': keystore['content'], 'mode': '0600', 'backup': True,
+                           'expected_sha256': (contents.get(path) or {}).get('sha256', 'absent')})
+    writes.extend(computed_write(item['result'], item['path'], info) for item in computed
+                  if item.get('result') and not item['result'].get('skipped') and item['result'].get('changed'))
+    return writes
+
+
+def computed_write(result, path, info):
+    """The write (remote_files' ``writes`` item) of the file at ``path`` a task computed in memory (``result``),
+    as a compare-and-swap against what the preflight read of it."""
+    return {'path': path, 'content': result['content'], 'mode': None, 'backup': False,
+            'expected_sha256': ((info.get('contents') or {}).get(path) or {}).get('sha256', 'absent')}
 
 
 def lacking(infos, purpose, path, chain_sha256):
@@ -194,9 +267,54 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
     return tables
 
 
+MISPLACED = ('outside_security_folder', 'outside_home')
+
+
+def plan_keystores(infos, flow):
+    """{purpose: plan} for every cluster keystore of the flow: the TLS one first, then a separate primary one,
+    which must not be the TLS keystore's file."""
+    default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
+    found = {}
+    for keystore in flow['keystores']:
+        distinct_from = found['tls']['path'] if keystore['purpose'] != 'tls' else None
+        found[keystore['purpose']] = plan(infos, keystore['purpose'], flow['source_node'] or None,
+                                          settings.new_keystore(flow, default_type, keystore['purpose']), distinct_from)
+    return found
+
+
+def preflight(infos, flow):
+    """The whole preflight judgement, once for the cluster, from every node's product_info: {'plans': by
+    purpose, 'refusals': sentences, 'password_changes': by host, 'reopen': by host, the stores whose new
+    password must be tried because the configured one does not open them}. Nothing is planned for a cluster
+    with a node that cannot be read."""
+    found, changes, reopen = [], {}, {}
+    for host, info in sorted(infos.items()):
+        if not info.get('config_file'):
+            found.append('%s: %s' % (host, str(info.get('msg') or 'product_info returned nothing').rstrip('.') + '.'))
+            continue
+        misplaced = [item['message'] for item in info.get('findings') or [] if item.get('code') in MISPLACED]
+        if misplaced:
+            found.append('%s: %s Put the file itself into the security folder and point the configuration at it '
+                         'there.' % (host, ' '.join(misplaced)))
+    planned = {}
+    if not found:
+        try:
+            planned = plan_keystores(infos, flow)
+        except ClusterError as exc:
+            found.append(str(exc))
+    if planned:
+        found.extend(refusals(infos, flow, planned, {}))
+        paths = [plan_['path'] for plan_ in planned.values() if plan_.get('path')]
+        for host, info in sorted(infos.items()):
+            changes[host] = password_changes(info, flow, paths)['changes']
+            reopen[host] = [change for change in changes[host] if not change['opens']]
+    return {'plans': planned, 'refusals': found, 'password_changes': changes, 'reopen': reopen}
+
+
 def refusals(infos, flow, plans, judged):
-    """Everything the preflight refuses once every node has been read, as sentences: a cluster keystore the
-    role's password does not open, PEM material the cluster cannot take, password changes a node cannot take."""
+    """What the preflight refuses once every node has been read and the plans are made, as sentences: a
+    cluster keystore the role's password does not open, PEM material the cluster cannot take (``judged``),
+    password changes a node cannot take."""
     found = []
     for purpose, plan_ in sorted(plans.items()):
         source = plan_.get('source')
