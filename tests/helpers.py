@@ -235,10 +235,26 @@ def _certificates_shown(output):
     return found
 
 
+def base64_forms(secret):
+    """What ``secret`` looks like inside base64 of a file that holds it (a config file returned as content): the
+    characters its bytes alone decide, at each of the three byte offsets it can start at."""
+    data = secret.encode('utf-8')
+    forms = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b'\0' * offset + data).decode('ascii')
+        forms.add(encoded[-(-8 * offset // 6):8 * (offset + len(data)) // 6])
+    return forms
+
+
 def scan_for_secrets(output, secrets, roots=()):
-    """Fail when ``output`` shows a secret, a private key, or keystore bytes in base64; tally the run."""
+    """Fail when ``output`` shows a secret (as it is, or inside base64), a private key, or keystore bytes in
+    base64; tally the run."""
     SECRET_SCAN['runs'] += 1
-    hits = [repr(secret) for secret in set(secrets) - PUBLIC_PASSWORDS if secret and secret in output]
+    scanned = [secret for secret in set(secrets) - PUBLIC_PASSWORDS if secret]
+    hits = [repr(secret) for secret in scanned if secret in output]
+    # a secret of 8 characters or more leaves 9 or more base64 characters of its own: no accidental match
+    hits.extend('%r in base64' % secret for secret in scanned
+                if len(secret) >= 8 and any(form in output for form in base64_forms(secret)))
     if 'PRIVATE KEY' in output:
         hits.append('PRIVATE KEY')
     public = _certificates_shown(output)

@@ -219,8 +219,17 @@ class RemoteFileAction(ActionBase):
     # --- remote I/O ----------------------------------------------------------------
 
     def _module(self, name, module_args, task_vars):
-        return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars,
-                                    wrap_async=False)
+        # A connection (ssh) logs a module run's raw output at -vvv unless its play context (a copy of the task's)
+        # says no_log, and the transport's output is file bytes: a config file with its passwords, keystores.
+        # This task's own result is what the action returns, masked as it must be.
+        context = self._connection._play_context
+        shown = context.no_log
+        context.no_log = True
+        try:
+            return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars,
+                                        wrap_async=False)
+        finally:
+            context.no_log = shown
 
     def reads_in_process(self, task_vars):
         """True when the managed host is this controller as this very user (local connection, no
