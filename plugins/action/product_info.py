@@ -2,15 +2,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """carbon.keystores.product_info on the controller: read the config and keystores, describe them.
 
-One module run on the managed host reads the config file candidates and every keystore-like
-file of the security folder; only a keystore the config places elsewhere costs another run."""
+One module run on the managed host reads the config file candidates, the secure vault's properties beside
+them, the password files of the home and every keystore-like file of the security folder; only a keystore the
+config places elsewhere costs another run."""
 
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import product_info
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction
+
+# What the server reads the internal keystore's password from at start (WSO2's secure vault).
+PASSWORD_FILES = ('password-persist', 'password-tmp')
 
 
 class ActionModule(RemoteFileAction):
@@ -23,13 +27,16 @@ class ActionModule(RemoteFileAction):
         profile = products.profile_for(args['product'], args.get('version'))
         candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
         security = '%s/%s' % (home, products.SECURITY_DIR)
-        paths = candidates + [home, security]  # the two folders for where they really are (links)
+        beside = [vault.properties_path(home, candidate) for candidate in candidates] + [
+            '%s/%s' % (home, name) for name in PASSWORD_FILES]
+        paths = candidates + [home, security] + beside  # the two folders for where they really are (links)
         described, folders = self.read_remote_many(paths, task_vars, folders=[security],
                                                    suffixes=products.KEYSTORE_SUFFIXES)
         # The host expanded ~ and $VARS as its own user: from here on every path is the host's.
         home = described[len(candidates)]['path'].rstrip('/') or '/'
         security = '%s/%s' % (home, products.SECURITY_DIR)
         seen = {item['path']: item for item in described}
+        vault_files = [item['path'] for item in described[len(candidates) + 2:]]
         for name, file_described in folders.get(security, {}).items():
             seen['%s/%s' % (security, name)] = file_described
 
@@ -56,6 +63,9 @@ class ActionModule(RemoteFileAction):
             # what was read, and every keystore-like file of the security folder: a later write to any of
             # them (the flow's cluster keystore) is a compare-and-swap against this read
             listed = {'%s/%s' % (security, name): described for name, described in folders.get(security, {}).items()}
+            # the secure vault's properties and, with the secrets, the password files: the flow writes them too
+            listed.update({path: seen[path] for path in vault_files
+                           if args['return_secrets'] or not path.endswith(PASSWORD_FILES)})
             result['contents'] = {path: {'sha256': described.get('sha256', 'absent'), 'content': described.get('content', '')}
                                   for path, described in dict(listed, **used).items()
                                   if described.get('kind') in ('file', 'missing')}

@@ -19,8 +19,11 @@ description:
     primary certificate, a keystore outside the security folder, a certificate expiring within
     O(expiry_warning_days), the TLS certificate missing from the truststore, missing files and aliases.
   - Passwords are never returned; each is described as V(set), V(default) or V(unknown).
+  - With O(internal_keystore_password), C($secret{}) values are decrypted from the secure vault, as the server does
+    (see M(carbon.keystores.secure_vault)); a store password written in clear text is a finding.
   - A keystore reached through a symbolic link is judged where the link points.
-  - Reads the configuration file and every keystore of the security folder in one module run on the managed host.
+  - Reads the configuration file, the secure vault's C(secret-conf.properties) and every keystore of the security
+    folder in one module run on the managed host.
 author:
   - carbon.keystores developers (@carbon-keystores)
 requirements:
@@ -68,6 +71,15 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  internal_keystore_password:
+    description:
+      - The internal keystore's password, to decrypt the C($secret{alias}) values of the configuration from its
+        C([secrets]) table, with the internal key, as the server does at start (the transformation as
+        C(secret-conf.properties) names it). The keystores whose passwords are such references are then opened and
+        judged like the others.
+      - Without it, such a password is reported as unknown, never as wrong.
+    type: str
+    version_added: 0.3.0
 seealso:
   - module: carbon.keystores.keystore_info
   - module: carbon.keystores.toml_file
@@ -234,7 +246,9 @@ config_tables:
   sample: {"keystore.tls": {"file_name": "wso2is.jks", "type": "JKS", "alias": "wso2is", "password": "********"}}
 contents:
   description:
-    - Per path read, and per keystore-like file of the security folder, C(sha256) and base64 C(content)
+    - Per path read, per keystore-like file of the security folder, and for the secure vault's
+      C(secret-conf.properties) (with O(return_secrets), also C(password-persist) and C(password-tmp) of the home),
+      C(sha256) and base64 C(content)
       (C(sha256=absent) for a file that does not exist), in the form O(carbon.keystores.toml_file#module:read_from)
       takes.
   returned: when O(return_content=true)
@@ -273,7 +287,11 @@ findings:
           V(pack_default_keystore) (the pack's documented default password),
           V(key_password_mismatch) (C(key_password) differs from C(password) where the product needs them equal),
           V(alias_missing) (no private key entry under the configured alias),
-          V(tls_not_trusted) (the TLS certificate is not in the product's truststore).
+          V(tls_not_trusted) (the TLS certificate is not in the product's truststore),
+          V(plaintext_password) (a store password written in clear text in the configuration, not a C($secret{})
+          reference),
+          V(secret_unresolved) (with O(internal_keystore_password), a C($secret{}) value that does not decrypt, or the
+          internal keystore that does not open with that password).
         - Of the keystore's entries, as M(carbon.keystores.keystore_info) reports them
           V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs),
           V(no_data_encipherment) (on the primary keystore only).

@@ -43,7 +43,7 @@ WRITE_ATTEMPTS = 5
 
 KEYSTORES = ('cryptography', 'pyjks')
 # Results that are encoded data, passed through as they are (see run).
-DATA_KEYS = ('content', 'certificate_pem', 'csr')
+DATA_KEYS = ('content', 'properties_content', 'certificate_pem', 'csr')
 TOML = ('tomlkit',)
 
 
@@ -286,6 +286,17 @@ class RemoteFileAction(ActionBase):
         if written.get('failed'):
             raise FileProblem('Cannot write %s on the managed host: %s' % (
                 path, written.get('msg') or written.get('module_stderr')))
+        return written
+
+    def write_remote_many(self, writes, task_vars):
+        """Several compare-and-swaps in one module run (remote_files' ``writes``: path, content as base64,
+        expected_sha256, mode, backup), in order; Conflict when a file changed since it was read."""
+        written = self._module(FILE_TRANSPORT, dict(writes=writes), task_vars)
+        if written.get('conflict'):
+            raise Conflict(written.get('msg'))
+        if written.get('failed'):
+            raise FileProblem('Cannot write %s on the managed host: %s' % (
+                ', '.join(item['path'] for item in writes), written.get('msg') or written.get('module_stderr')))
         return written
 
     def read_source(self, value, remote, task_vars):

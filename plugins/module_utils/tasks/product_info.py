@@ -15,6 +15,7 @@ ARGUMENT_SPEC = dict(
     expiry_warning_days=dict(type='int', default=30),
     return_secrets=dict(type='bool', default=False),
     return_content=dict(type='bool', default=False),
+    internal_keystore_password=dict(type='str', no_log=True),
 )
 SPEC_RULES = {}
 
@@ -23,5 +24,5 @@ def run(params, read, realpath=None, now=None):
     """``read(path)``: a file's bytes or None; ``realpath(path)``: where it really is, or None."""
     result = home.inspect(params['product'], params['home'], read, params.get('version'),
                           params.get('expiry_warning_days', 30), now, return_secrets=params.get('return_secrets', False),
-                          realpath=realpath)
+                          realpath=realpath, internal_keystore_password=params.get('internal_keystore_password'))
     return Outcome(False, None, result)

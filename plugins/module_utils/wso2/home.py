@@ -8,19 +8,21 @@ from __future__ import annotations
 import datetime
 import hashlib
 
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import KeystoreError
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError, KeystoreError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, TRUSTED_CERTIFICATE
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates, material
 
 KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
 # product_info's own finding codes, a contract documented in the module (a minor release may add codes; none is
 # renamed or removed before a major one). The keystore's own (keystore/inspection.py) are carried over per purpose.
 FINDING_CODES = ('missing_file', 'cannot_open', 'type_mismatch', 'outside_security_folder', 'outside_home',
-                 'pack_default_keystore', 'key_password_mismatch', 'alias_missing', 'tls_not_trusted')
+                 'pack_default_keystore', 'key_password_mismatch', 'alias_missing', 'tls_not_trusted',
+                 'plaintext_password', 'secret_unresolved')
+STORE_PURPOSES = ('primary', 'internal', 'tls', 'truststore')
 
 
 def _finding(purpose, code, severity, message, alias=None):
@@ -71,12 +73,13 @@ def purpose_settings(profile, home, settings, file_keys, purpose):
 
 
 def inspect(product, home, read, version=None, expiry_warning_days=30, now=None, return_secrets=False,
-            realpath=None):
+            realpath=None, internal_keystore_password=None):
     """``read(path)`` returns a file's bytes or None; ``realpath(path)`` where the file really is
     (symbolic links resolved), None when unknown. Returns what product_info reports, as a dict.
 
     With ``return_secrets``, the result also holds each purpose's password and key_password
-    (for a flow that must carry them over; register it with no_log)."""
+    (for a flow that must carry them over; register it with no_log). With ``internal_keystore_password``,
+    ``$secret{alias}`` values are decrypted from the secure vault (the internal key), as the server does."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     home = home.rstrip('/') or '/'
     profile = products.profile_for(product, version)
@@ -87,8 +90,12 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
             '%s/%s/%s' % (home, products.SECURITY_DIR, name)) is not None)
     file_keys = products.flatten(data)
     settings = products.effective_settings(profile, data)
+    findings = []
+    if internal_keystore_password is not None:
+        settings = _from_secure_vault(profile, home, config_path, settings, file_keys, data, read,
+                                      internal_keystore_password, findings)
 
-    purposes, values_of, findings = {}, {}, []
+    purposes, values_of = {}, {}
     for purpose in profile.purposes:
         purposes[purpose], values_of[purpose] = purpose_settings(profile, home, settings, file_keys, purpose)
 
@@ -109,6 +116,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
             findings.extend(_keystore_purpose_findings(profile, purpose, described, values, store, keystores[path],
                                                        expiry_warning_days, now))
     findings.extend(_tls_trust_findings(profile, purposes, values_of, opened))
+    findings.extend(_plaintext_findings(profile, file_keys, config_path))
 
     result = {'product': product, 'profile': profile.label, 'default_keystore_type': profile.default_store_type,
               'home': home, 'config_file': config_path,
@@ -120,6 +128,69 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
         result['secrets'] = {purpose: {key: values[key] for key in ('password', 'key_password') if key in values}
                              for purpose, values in values_of.items()}
     return result
+
+
+def _from_secure_vault(profile, home, config_path, settings, file_keys, data, read, password, findings):
+    """``settings`` with each ``$secret{alias}`` value decrypted with the internal key, as the server decrypts
+    it at start; a value that does not resolve stays as it is (unknown) and is named in a finding."""
+    referring = {key: vault.referenced_alias(value) for key, value in settings.items() if vault.referenced_alias(value)}
+    if not referring:
+        return settings
+    internal, values = purpose_settings(profile, home, settings, file_keys, 'internal')
+    path = internal.get('path')
+    key_password = values.get('key_password')
+    if vault.referenced_alias(key_password) or not key_password:
+        key_password = password  # the runtime opens the internal key with the password it is given
+    try:
+        keystore = read(path) if path else None
+        if keystore is None:
+            raise KeystoreError('the internal keystore %s does not exist' % (path or '(no file_name)'))
+        key = vault.InternalKey(keystore, path, values.get('alias'), password, key_password)
+    except CarbonKeystoresError as exc:
+        findings.append(_finding('internal', 'secret_unresolved', 'error', 'The $secret{} values of %s cannot be '
+                                 'decrypted with the internal keystore and the password given: %s' % (
+                                     config_path, str(exc).rstrip('.') + '.')))
+        return settings
+    transformation = vault.transformation_of(read(vault.properties_path(home, config_path)))
+    resolved = dict(settings)
+    for name, alias in sorted(referring.items()):
+        plain = vault.resolve(settings[name], data.get(vault.SECRETS_TABLE), key, transformation)
+        if plain is None:
+            findings.append(_finding(_purpose_of(name), 'secret_unresolved', 'error', '%s = $secret{%s} in %s: '
+                                     '[secrets] %s with the internal key %r.' % (
+                                         name, alias, config_path, 'has no such alias' if alias not in (
+                                             data.get(vault.SECRETS_TABLE) or {}) else 'holds a value that does not '
+                                         'decrypt', key.alias)))
+        else:
+            resolved[name] = plain
+    return resolved
+
+
+def _purpose_of(setting):
+    for purpose, table in products.TABLES.items():
+        if setting.startswith(table + '.'):
+            return purpose
+    return 'config'
+
+
+def _plaintext_findings(profile, file_keys, config_path):
+    """A store password the configuration file writes in clear text (not a $secret{} reference)."""
+    found = []
+    for purpose in STORE_PURPOSES:
+        if purpose not in profile.purposes:
+            continue
+        table = products.TABLES[purpose]
+        clear = [key for key in ('password', 'key_password')
+                 if isinstance(file_keys.get('%s.%s' % (table, key)), str) and file_keys['%s.%s' % (table, key)]
+                 and not products.unknown_reason(file_keys['%s.%s' % (table, key)])
+                 and '$ref{' not in file_keys['%s.%s' % (table, key)]]
+        if clear:
+            found.append(_finding(purpose, 'plaintext_password', 'warning', '%s of [%s] %s written in clear text in '
+                                  '%s; put %s into the secure vault and refer to %s as $secret{alias} (module '
+                                  'carbon.keystores.secure_vault, or the roles\' encrypt_passwords).' % (
+                                      ' and '.join(clear), table, 'are' if len(clear) > 1 else 'is', config_path,
+                                      'them' if len(clear) > 1 else 'it', 'them' if len(clear) > 1 else 'it')))
+    return found
 
 
 def _config_tables(file_keys, return_secrets):

@@ -1,0 +1,173 @@
+"""The secure vault as WSO2's cipher tool leaves it (wso2/vault.py, tasks/secure_vault.py), on real product homes
+with the pack's keystores: values decrypted here with cryptography's own RSA (the JDK judges them in the
+integration tests), idempotence by meaning, the refusals."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import secure_vault
+from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import vault
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import cipher
+from homes import CONFIG, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, read, write_keystore
+
+SECRETS = {'keystore_password': 'Store-Secret-2026', 'admin_password': 'Admin-Secret-2026'}
+OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+
+
+def _run(home, product='identity_server', **given):
+    options = dict(product=product, home=str(home), secrets=SECRETS, keystore_password=PACK_PASSWORD)
+    options.update(given)
+    config = home / CONFIG[product][1]
+    properties = Path(vault.properties_path(str(home), str(config)))
+    return secure_vault.run(params(secure_vault, **options), str(home), str(config), config.read_bytes(), read,
+                            properties.read_bytes() if properties.exists() else None)
+
+
+def _write(files):
+    for path, data in files.items():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # a pack ships <conf>/security; the test homes do not
+        Path(path).write_bytes(data)
+
+
+def _private_key(home):
+    store = load_keystore((home / SECURITY / 'wso2carbon.jks').read_bytes(), PACK_PASSWORD, 'pack')
+    return serialization.load_der_private_key(store.get('wso2carbon').pkcs8, None)
+
+
+def _secrets(home, product='identity_server'):
+    return toml_edit.parse((home / CONFIG[product][1]).read_text(), 'config').unwrap()['secrets']
+
+
+@pytest.mark.parametrize('product', ['identity_server', 'api_manager', 'micro_integrator'])
+def test_values_are_encrypted_with_the_internal_key_and_a_rerun_changes_nothing(tmp_path, product):
+    home = node(tmp_path, product, 'a')
+    result, files, diff = _run(home, product)
+    config = str(home / CONFIG[product][1])
+    conf_dir = 'conf/security' if product == 'micro_integrator' else 'repository/conf/security'
+    properties = '%s/%s/secret-conf.properties' % (home, conf_dir)
+    assert sorted(files) == sorted([config, properties])
+    _write(files)
+    key = _private_key(home)
+    stored = _secrets(home, product)
+    assert {alias: key.decrypt(base64.b64decode(stored[alias]), padding.PKCS1v15()).decode() for alias in SECRETS} \
+        == SECRETS
+    assert not any(secret in (home / CONFIG[product][1]).read_text() for secret in SECRETS.values())
+    assert not any(secret in diff['after'] for secret in SECRETS.values()) and '********' in diff['after']
+    written = vault.parse_properties(Path(properties).read_text())
+    assert written['keystore.identity.location'] == str(home / SECURITY / 'wso2carbon.jks')
+    assert written['keystore.identity.alias'] == 'wso2carbon' and written['keystore.identity.type'] == 'JKS'
+    assert written['secretRepositories.file.location'] == '%s/cipher-text.properties' % conf_dir
+    assert vault.ALGORITHM_PROPERTY not in written
+    assert result['references'] == {'admin_password': '$secret{admin_password}',
+                                    'keystore_password': '$secret{keystore_password}'}
+    before = {path: Path(path).read_bytes() for path in files}
+    again, nothing, _diff = _run(home, product)
+    assert nothing == {} and again['changes'] == []
+    assert {path: Path(path).read_bytes() for path in files} == before
+
+
+def test_oaep_is_used_when_named_and_a_change_of_transformation_re_encrypts(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    _write(_run(home)[1])
+    result, files, _diff = _run(home, transformation=cipher.OAEP_SHA1)
+    for alias in SECRETS:
+        assert 're-encrypted %s with %s (it was encrypted with %s)' % (alias, cipher.OAEP_SHA1, cipher.PKCS1) \
+            in result['changes']
+    _write(files)
+    key = _private_key(home)
+    assert key.decrypt(base64.b64decode(_secrets(home)['keystore_password']), OAEP).decode() == 'Store-Secret-2026'
+    properties = home / 'repository/conf/security/secret-conf.properties'
+    assert vault.parse_properties(properties.read_text())[vault.ALGORITHM_PROPERTY] == cipher.OAEP_SHA1
+    assert _run(home, transformation=cipher.OAEP_SHA1)[1] == {}
+
+
+def test_a_plaintext_written_by_hand_is_encrypted_and_a_changed_value_replaced(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    config = home / CONFIG['identity_server'][1]
+    config.write_text(config.read_text() + '\n[secrets]\nlegacy_db = "[Db-Hand-Written-1]"\n')
+    result, files, diff = _run(home)
+    assert 'encrypted legacy_db, written by hand as plaintext' in result['changes']
+    assert 'Db-Hand-Written-1' not in diff['before'] + diff['after']
+    _write(files)
+    key = _private_key(home)
+    assert key.decrypt(base64.b64decode(_secrets(home)['legacy_db']), padding.PKCS1v15()) == b'Db-Hand-Written-1'
+    changed, files, _diff = _run(home, secrets=dict(SECRETS, admin_password='Admin-Secret-2027'))
+    assert changed['changes'] == ['changed admin_password']
+    _write(files)
+    assert key.decrypt(base64.b64decode(_secrets(home)['admin_password']), padding.PKCS1v15()) == b'Admin-Secret-2027'
+
+
+def test_a_value_of_another_key_is_refused_unless_forced_and_nothing_is_written(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    write_keystore(tmp_path / 'other.jks', 'Other-Pass-1', 'other')
+    foreign = vault.InternalKey((tmp_path / 'other.jks').read_bytes(), 'other.jks', 'other', 'Other-Pass-1')
+    config = home / CONFIG['identity_server'][1]
+    config.write_text(config.read_text() + '\n[secrets]\nkeystore_password = "%s"\n'
+                      % foreign.encrypt('Store-Secret-2026', cipher.PKCS1))
+    before = config.read_bytes()
+    with pytest.raises(RequestError, match=r"\[secrets\] keystore_password in .* does not decrypt with the internal key "
+                                           r"'wso2carbon' of .*wso2carbon.jks .*Set force to true"):
+        _run(home)
+    assert config.read_bytes() == before
+    result, files, _diff = _run(home, force=True)
+    assert 'encrypted keystore_password anew: its value did not decrypt with the internal key' in result['changes']
+    _write(files)
+    assert _run(home)[1] == {}
+
+
+def test_absent_removes_the_aliases_and_a_wrong_keystore_password_is_named(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    _write(_run(home)[1])
+    result, files, _diff = _run(home, secrets={'admin_password': ''}, state='absent')
+    assert result['changes'] == ['removed admin_password'] and result['aliases'] == ['keystore_password']
+    _write(files)
+    assert list(_secrets(home)) == ['keystore_password']
+    with pytest.raises(Exception, match='wso2carbon.jks'):
+        _run(home, keystore_password='not-the-password')
+    with pytest.raises(RequestError, match='is not a usable alias'):
+        _run(home, secrets={'a.b': 'x'})
+
+
+def test_properties_read_as_java_reads_them_and_unchanged_keys_keep_the_file():
+    text = ('#Tue Dec 01 10:00:00 UTC 2026\n! another comment\nkeystore.identity.location=C\\:/wso2/a b.jks\n'
+            'keystore.identity.alias : wso2carbon\nsecVault.enabled true\nlong=first\\\n    second\ncustom.key=kept\n')
+    found = vault.parse_properties(text)
+    assert found == {'keystore.identity.location': 'C:/wso2/a b.jks', 'keystore.identity.alias': 'wso2carbon',
+                     'secVault.enabled': 'true', 'long': 'firstsecond', 'custom.key': 'kept'}
+    wanted = vault.secret_conf('/opt/is/repository/resources/security/wso2carbon.jks', 'jks', 'wso2carbon',
+                               'repository/conf/security/cipher-text.properties', cipher.PKCS1)
+    written, changes = vault.plan_properties(text, wanted)
+    assert changes and vault.parse_properties(written) == dict(wanted, **{'long': 'firstsecond', 'custom.key': 'kept',
+                                                                          'secVault.enabled': 'true'})
+    assert vault.plan_properties(written, wanted) == (None, [])
+    assert vault.plan_properties(written.replace('=', ' = '), wanted) == (None, []), 'compared by meaning'
+
+
+def test_product_info_reads_secret_references_through_the_vault_and_names_clear_text_passwords(tmp_path):
+    product = 'identity_server'
+    home = node(tmp_path, product, 'a')
+    plain = inspect(home, product)
+    assert 'plaintext_password' in {f['code'] for f in plain['findings'] if f['purpose'] == 'primary'}
+    _write(_run(home, secrets={'keystore_password': PACK_PASSWORD})[1])
+    reference = {'password': '$secret{keystore_password}', 'key_password': '$secret{keystore_password}'}
+    apply_tables(inspect(home, product), {'keystore.primary': dict(reference), 'keystore.internal': dict(
+        reference, file_name='wso2carbon.jks', type='JKS', alias='wso2carbon')})
+    unknown = inspect(home, product)
+    assert unknown['keystores'][str(home / SECURITY / 'wso2carbon.jks')]['status'] == 'unknown'
+    resolved = inspect(home, product, internal_keystore_password=PACK_PASSWORD)
+    assert resolved['keystores'][str(home / SECURITY / 'wso2carbon.jks')]['status'] == 'ok'
+    assert resolved['secrets']['primary']['password'] == PACK_PASSWORD
+    codes = {(f['purpose'], f['code']) for f in resolved['findings']}
+    assert ('primary', 'plaintext_password') not in codes and ('internal', 'plaintext_password') not in codes
+    wrong = inspect(home, product, internal_keystore_password='not-it')
+    assert [f['message'] for f in wrong['findings'] if f['code'] == 'secret_unresolved'][0].startswith(
+        'The $secret{} values of %s cannot be decrypted' % (home / CONFIG[product][1]))
