@@ -1,15 +1,22 @@
-"""The Identity Server role on 1 to 50 sandbox hosts against Ansible's own floor; one table and a plot.
+"""The Identity Server role on sandbox hosts against Ansible's own floor, over two transports; one table, a plot.
 
-For each number of hosts and each fork count: the role's first run (on fresh sandbox homes), its
+For each transport, number of hosts and fork count: the role's first run (on fresh sandbox homes), its
 no-op rerun, and the floor (bench/floor.yml: one ansible.builtin.stat per file the role manages),
 each timed --runs times on the same hosts in the same run; the table shows medians, seconds per
-host and the ratio to the floor. The role runs with carbon_keystores_local_reads=false, so every
-read is a remote_files module run as over SSH, like the floor's stats; one more no-op rerun with
-the default (files read in the controller's process on a local connection) is shown beside it. Key pairs generated in each first run are counted (a callback
-counts the keystore results that say so; every node's TLS fingerprint is read back as well).
+host and the ratio to the floor.
 
-Usage: .venv/bin/python bench/converge.py [--hosts 1 5 20 50] [--forks 5 10] [--runs 3]
-[--readme bench/README.md] [--plot bench/converge.png]
+- local: every host a local connection. The role runs with carbon_keystores_local_reads=false, so every
+  read is a remote_files module run, like the floor's stats; one more no-op rerun with the default (files
+  read in the controller's process) is shown beside it.
+- ssh: every host an alias of 127.0.0.1 behind a real sshd (tests/ssh.py), logged in as an unprivileged
+  account that becomes wso2 with sudo, pipelining on, ControlPersist on with one master per host; each
+  playbook run starts from cold connections, as a Tower job does. Needs root (it makes the accounts).
+
+Key pairs generated in each first run are counted (a callback counts the keystore results that say so;
+every node's TLS key is read back as well).
+
+Usage: .venv/bin/python bench/converge.py [--transports local ssh] [--hosts 1 5 20 50] [--ssh-hosts 1 5 20]
+[--forks 5 10] [--runs 3] [--readme bench/README.md] [--plot bench/converge.png]
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ sys.path.insert(0, str(ROOT / 'bench'))
 
 import jks  # noqa: E402  (pyjks, from .venv)
 
-from sandbox import build_cluster  # noqa: E402
+from sandbox import build_cluster, build_node  # noqa: E402
 from report import publish  # noqa: E402
 
 PLAYBOOK = ROOT / 'playbooks' / 'identity_server.yml'
@@ -43,28 +50,36 @@ PASSWORD = 'bench-keystore-secret'
 AS_OVER_SSH = {'carbon_keystores_local_reads': 'false'}
 
 
-def run_playbook(inventory, playbook, forks, count_file=None, extra_args=()):
+def run_playbook(inventory, playbook, forks, count_file=None, extra_args=(), transport='local', work=None):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / 'ansible.cfg'), ANSIBLE_FORKS=str(forks),
                ANSIBLE_CALLBACK_PLUGINS=str(ROOT / 'bench' / 'callback_plugins'),
                ANSIBLE_CALLBACKS_ENABLED='keygen_count', ANSIBLE_HOST_KEY_CHECKING='False')
     if count_file:
         env['CARBON_KEYGEN_COUNT_FILE'] = str(count_file)
+    if transport == 'ssh':
+        # pipelining and ControlPersist, one master per host, cold at the start of every run (as a Tower job is)
+        control = Path(tempfile.mkdtemp(prefix='cp-', dir=str(work)))
+        env.update(ANSIBLE_PIPELINING='True', ANSIBLE_SSH_ARGS='-o ControlMaster=auto -o ControlPersist=60s',
+                   CARBON_BENCH_CONTROL=str(control))
     start = time.perf_counter()
     run = subprocess.run([str(ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(inventory), str(playbook),
                           *extra_args],
                          capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
     elapsed = time.perf_counter() - start
-    if run.returncode != 0:
+    if transport == 'ssh':
+        subprocess.run(['pkill', '-f', 'ControlPath=%s' % control], check=False)
+        shutil.rmtree(control, ignore_errors=True)
+    if run.returncode != 0 or 'no hosts matched' in run.stdout:
         raise SystemExit('failed: %s\n%s%s' % (playbook, run.stdout[-4000:], run.stderr[-2000:]))
     changed = sum(int(n) for n in re.findall(r'changed=(\d+)', run.stdout.split('PLAY RECAP')[-1]))
     return elapsed, changed
 
 
-def tls_fingerprints(root, nodes):
+def tls_fingerprints(homes, nodes):
     """Every node's TLS key, read back from the files the role wrote."""
     seen = set()
     for name in nodes:
-        store = jks.KeyStore.load(str(root / name / 'repository/resources/security/wso2is.jks'), PASSWORD)
+        store = jks.KeyStore.load(str(homes / name / 'repository/resources/security/wso2is.jks'), PASSWORD)
         seen.add(store.private_keys['wso2is'].cert_chain[0][1])
     return seen
 
@@ -73,55 +88,115 @@ def node_names(count):
     return ['node%02d' % number for number in range(1, count + 1)]
 
 
-def measure(hosts, forks, runs, work):
+class LocalHosts:
+    """Sandbox homes in a temporary folder, each host a local connection."""
+
+    name = 'local'
+
+    def __init__(self, work):
+        self.work = work
+
+    def cluster(self, label, nodes):
+        root = self.work / label
+        return root, build_cluster(root, 'identity_server', nodes, PASSWORD, extra_vars=AS_OVER_SSH)
+
+    def close(self):
+        pass
+
+
+class SshHosts:
+    """Sandbox homes owned by wso2 behind one real sshd on loopback (tests/ssh.py)."""
+
+    name = 'ssh'
+
+    def __init__(self, work):
+        import ssh
+        reason = ssh.why_not()
+        if reason:
+            raise SystemExit('the ssh transport cannot run here: %s' % reason)
+        ssh.prepare_machine()
+        self.ssh = ssh
+        self.work = work
+        self.fleet = ssh.Fleet().start()
+
+    def cluster(self, label, nodes):
+        root = self.fleet.homes / label
+        for name in nodes:
+            build_node(root, 'identity_server', name, root / 'pack')
+        self.fleet.give_to_product_user()
+        homes = {name: '~/%s/%s/%s' % (self.fleet.relative, label, name) for name in nodes}
+        # a ControlPersist master of its own per host, as separate machines would have
+        variables = {'identity_server_keystore_password': PASSWORD,
+                     'ansible_control_path_dir': "{{ lookup('env', 'CARBON_BENCH_CONTROL') }}/{{ inventory_hostname }}"}
+        inventory = self.ssh.inventory(self.work / ('%s.ini' % label), 'identity_server', nodes, self.fleet, homes,
+                                       variables)
+        return root, inventory
+
+    def close(self):
+        self.fleet.stop()
+
+
+def measure(hosts_by_transport, forks, runs, work):
     rows = []
-    for count in hosts:
-        nodes = node_names(count)
-        for fork_count in forks:
-            firsts, reruns, local_reruns, floors, generated = [], [], [], [], []
-            for number in range(runs):
-                root = work / ('h%d-f%d-r%d' % (count, fork_count, number))
-                inventory = build_cluster(root, 'identity_server', nodes, PASSWORD, extra_vars=AS_OVER_SSH)
-                count_file = root / 'keygen.count'
-                elapsed, _changed = run_playbook(inventory, PLAYBOOK, fork_count, count_file)
-                firsts.append(elapsed)
-                generated.append(int(count_file.read_text()))
-                if len(tls_fingerprints(root, nodes)) != 1:
-                    raise SystemExit('nodes do not share one TLS key after the first run (%d hosts)' % count)
-                elapsed, changed = run_playbook(inventory, PLAYBOOK, fork_count)
-                if changed:
-                    raise SystemExit('the rerun changed %d things on %d hosts; it must change nothing' % (changed, count))
-                reruns.append(elapsed)
-                elapsed, changed = run_playbook(inventory, PLAYBOOK, fork_count,
-                                                extra_args=('-e', 'carbon_keystores_local_reads=true'))
-                if changed:
-                    raise SystemExit('the rerun read in-process changed %d things on %d hosts' % (changed, count))
-                local_reruns.append(elapsed)
-                floors.append(run_playbook(inventory, FLOOR, fork_count)[0])
-                shutil.rmtree(root)
-            row = {'hosts': count, 'forks': fork_count, 'first': statistics.median(firsts),
-                   'rerun': statistics.median(reruns), 'floor': statistics.median(floors),
-                   'local_rerun': statistics.median(local_reruns),
-                   'keys': sorted(set(generated))}
-            rows.append(row)
-            print('%3d hosts, forks %2d: first %6.2f s, rerun %6.2f s (read in-process %6.2f s), floor %6.2f s, '
-                  'key pairs generated %s' % (count, fork_count, row['first'], row['rerun'], row['local_rerun'],
-                                              row['floor'], row['keys']), flush=True)
+    for transport, hosts in hosts_by_transport:
+        place = (LocalHosts if transport == 'local' else SshHosts)(work)
+        try:
+            for count in hosts:
+                nodes = node_names(count)
+                for fork_count in forks:
+                    rows.append(_measure_one(place, count, nodes, fork_count, runs, work))
+        finally:
+            place.close()
     return rows
 
 
+def _measure_one(place, count, nodes, fork_count, runs, work):
+    transport = place.name
+    firsts, reruns, local_reruns, floors, generated = [], [], [], [], []
+    for number in range(runs):
+        root, inventory = place.cluster('%s-h%d-f%d-r%d' % (transport, count, fork_count, number), nodes)
+        count_file = work / ('keygen-%s-%d-%d-%d.count' % (transport, count, fork_count, number))
+        elapsed, _changed = run_playbook(inventory, PLAYBOOK, fork_count, count_file, transport=transport, work=work)
+        firsts.append(elapsed)
+        generated.append(int(count_file.read_text()))
+        if len(tls_fingerprints(root, nodes)) != 1:
+            raise SystemExit('nodes do not share one TLS key after the first run (%d hosts)' % count)
+        elapsed, changed = run_playbook(inventory, PLAYBOOK, fork_count, transport=transport, work=work)
+        if changed:
+            raise SystemExit('the rerun changed %d things on %d hosts; it must change nothing' % (changed, count))
+        reruns.append(elapsed)
+        if transport == 'local':
+            elapsed, changed = run_playbook(inventory, PLAYBOOK, fork_count,
+                                            extra_args=('-e', 'carbon_keystores_local_reads=true'))
+            if changed:
+                raise SystemExit('the rerun read in-process changed %d things on %d hosts' % (changed, count))
+            local_reruns.append(elapsed)
+        floors.append(run_playbook(inventory, FLOOR, fork_count, transport=transport, work=work)[0])
+        shutil.rmtree(root)
+    row = {'transport': transport, 'hosts': count, 'forks': fork_count, 'first': statistics.median(firsts),
+           'rerun': statistics.median(reruns), 'floor': statistics.median(floors),
+           'local_rerun': statistics.median(local_reruns) if local_reruns else None,
+           'keys': sorted(set(generated))}
+    print('%s: %3d hosts, forks %2d: first %6.2f s, rerun %6.2f s, floor %6.2f s, key pairs generated %s' % (
+        transport, count, fork_count, row['first'], row['rerun'], row['floor'], row['keys']), flush=True)
+    return row
+
+
 def table(rows, runs):
-    lines = ['| hosts | forks | floor (s) | no-op rerun (s) | rerun / floor | first run (s) | first / floor '
+    lines = ['| transport | hosts | forks | floor (s) | no-op rerun (s) | rerun / floor | first run (s) | first / floor '
              '| rerun s/host | first s/host | key pairs generated | no-op rerun, read in-process (s) |',
-             '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+             '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
     for row in rows:
-        lines.append('| %d | %d | %.2f | %.2f | %.2fx | %.2f | %.2fx | %.3f | %.3f | %s | %.2f |' % (
-            row['hosts'], row['forks'], row['floor'], row['rerun'], row['rerun'] / row['floor'], row['first'],
-            row['first'] / row['floor'], row['rerun'] / row['hosts'], row['first'] / row['hosts'],
-            ', '.join(str(n) for n in row['keys']), row['local_rerun']))
-    return ('Median of %d runs each; every first run on fresh sandbox homes. The role reads through remote_files '
-            'module runs (carbon_keystores_local_reads=false), as over SSH; the last column is the default on a '
-            'local connection.\n\n%s' % (runs, '\n'.join(lines)))
+        lines.append('| %s | %d | %d | %.2f | %.2f | %.2fx | %.2f | %.2fx | %.3f | %.3f | %s | %s |' % (
+            row['transport'], row['hosts'], row['forks'], row['floor'], row['rerun'], row['rerun'] / row['floor'],
+            row['first'], row['first'] / row['floor'], row['rerun'] / row['hosts'], row['first'] / row['hosts'],
+            ', '.join(str(n) for n in row['keys']),
+            '%.2f' % row['local_rerun'] if row['local_rerun'] is not None else '-'))
+    return ('Median of %d runs each; every first run on fresh sandbox homes. local: the role reads through '
+            'remote_files module runs (carbon_keystores_local_reads=false), like the floor\'s stats; the last column '
+            'is the default on a local connection. ssh: a real sshd on loopback, an unprivileged login becoming wso2 '
+            'with sudo, pipelining and ControlPersist, cold connections at the start of every run.\n\n%s'
+            % (runs, '\n'.join(lines)))
 
 
 def plot(rows, target):
@@ -129,34 +204,42 @@ def plot(rows, target):
     matplotlib.use('Agg')
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(8, 5))
-    for fork_count in sorted({row['forks'] for row in rows}):
-        mine = [row for row in rows if row['forks'] == fork_count]
-        hosts = [row['hosts'] for row in mine]
-        for key, label, style in (('first', 'role, first run', '-o'), ('rerun', 'role, no-op rerun', '-s'),
-                                  ('floor', 'floor (one stat per file)', '--^'),
-                                  ('local_rerun', 'role, no-op rerun read in-process', ':d')):
-            axes.plot(hosts, [row[key] for row in mine], style, label='%s, forks %d' % (label, fork_count))
-    axes.set_xlabel('hosts')
-    axes.set_ylabel('seconds (median)')
-    axes.set_title('carbon.keystores.identity_server against Ansible\'s floor')
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
+    transports = [name for name in ('local', 'ssh') if any(row['transport'] == name for row in rows)]
+    figure, panels = pyplot.subplots(1, len(transports), figsize=(7 * len(transports), 5), squeeze=False)
+    for axes, transport in zip(panels[0], transports):
+        for fork_count in sorted({row['forks'] for row in rows}):
+            mine = [row for row in rows if row['forks'] == fork_count and row['transport'] == transport]
+            hosts = [row['hosts'] for row in mine]
+            series = [('first', 'role, first run', '-o'), ('rerun', 'role, no-op rerun', '-s'),
+                      ('floor', 'floor (one stat per file)', '--^')]
+            if transport == 'local':
+                series.append(('local_rerun', 'role, no-op rerun read in-process', ':d'))
+            for key, label, style in series:
+                axes.plot(hosts, [row[key] for row in mine], style, label='%s, forks %d' % (label, fork_count))
+        axes.set_xlabel('hosts')
+        axes.set_ylabel('seconds (median)')
+        axes.set_title('%s transport' % transport)
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
+    figure.suptitle('carbon.keystores.identity_server against Ansible\'s floor')
     figure.tight_layout()
     figure.savefig(target, dpi=110)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--hosts', type=int, nargs='+', default=[1, 5, 20, 50])
+    parser.add_argument('--transports', nargs='+', choices=['local', 'ssh'], default=['local', 'ssh'])
+    parser.add_argument('--hosts', type=int, nargs='+', default=[1, 5, 20, 50], help='host counts, local transport')
+    parser.add_argument('--ssh-hosts', type=int, nargs='+', default=[1, 5, 20], help='host counts, ssh transport')
     parser.add_argument('--forks', type=int, nargs='+', default=[5, 10])
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--readme', help='replace the converge section of this README with the new table')
     parser.add_argument('--plot', default=str(ROOT / 'bench' / 'converge.png'))
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix='carbon-converge-'))
+    plan = [(transport, options.hosts if transport == 'local' else options.ssh_hosts) for transport in options.transports]
     try:
-        rows = measure(options.hosts, options.forks, options.runs, work)
+        rows = measure(plan, options.forks, options.runs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     plot(rows, options.plot)
