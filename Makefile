@@ -65,7 +65,7 @@ sanity: venv $(SANITY_TOOLS)/.installed
 
 # A two-node Identity Server sandbox in a temporary folder, converged by the collection's own playbook,
 # then the audit summary. The passwords (keystore, the internal keystore's own, truststore) are random and
-# printed nowhere, so no pack password is left behind.
+# printed nowhere, so no pack password is left behind, and they sit in the secure vault, not in clear text.
 demo: venv
 	@sandbox=$$(mktemp -d -t carbon-keystores-demo.XXXXXX) && \
 	  password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))') && \
@@ -75,6 +75,7 @@ demo: venv
 	    "node2 identity_server_home=$$sandbox/node2" '' '[identity_server:vars]' 'ansible_connection=local' \
 	    "ansible_python_interpreter=$(abspath $(BIN))/python" "identity_server_keystore_password=$$password" \
 	    "identity_server_internal_keystore_password=$$internal" "identity_server_truststore_password=$$trust" \
+	    "identity_server_encrypt_passwords=true" "identity_server_keystore_password_file=persist" \
 	    > $$sandbox/inventory.ini && \
 	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini demo/sandbox.yml && \
 	  $(BIN)/ansible-playbook -i $$sandbox/inventory.ini playbooks/identity_server.yml && \

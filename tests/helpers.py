@@ -213,11 +213,12 @@ def command_secrets(command, inventory=None):
     found = set()
     words = [str(word) for word in command]
     for word in words:
-        match = re.match(r'^(\w*(?:password|passphrase|secret)\w*)=(\S+)$', word, re.I)
+        # a variable that holds a secret ends so (not encrypt_passwords, keystore_password_file)
+        match = re.match(r'^(\w*(?:password|passphrase|secret))=(\S+)$', word, re.I)
         if match:
             found.add(match.group(2))
     if inventory is not None and Path(inventory).exists():
-        for match in re.finditer(r'\b\w*(?:password|passphrase)\w*=(\S+)', Path(inventory).read_text(), re.I):
+        for match in re.finditer(r'\b\w*(?:password|passphrase)=(\S+)', Path(inventory).read_text(), re.I):
             found.add(match.group(1))
     return found - PUBLIC_PASSWORDS
 

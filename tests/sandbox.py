@@ -35,11 +35,17 @@ def pack_keystores(folder):
     return keystore, truststore
 
 
+PACK_VAULT_PROPERTIES = '# The secure vault, off until it is configured.\nsecVault.enabled=false\n'
+
+
 def build_node(root, product, name, pack):
     home = Path(root) / name
     fixture, config = CONFIG[product]
     (home / config).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(FIXTURES / fixture, home / config)
+    # a pack ships its secure vault's folder beside the configuration, the vault off until the cipher tool runs
+    (home / config).parent.joinpath('security').mkdir(exist_ok=True)
+    (home / config).parent.joinpath('security', 'secret-conf.properties').write_text(PACK_VAULT_PROPERTIES)
     (home / SECURITY).mkdir(parents=True, exist_ok=True)
     keystore, truststore = pack_keystores(pack)
     shutil.copyfile(keystore, home / SECURITY / 'wso2carbon.jks')

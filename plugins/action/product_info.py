@@ -21,6 +21,8 @@ class ActionModule(RemoteFileAction):
     task = product_info
     writes = False
     needs = KEYSTORES + TOML
+    # return_secrets: the passwords (resolved through the secure vault too) and the tables as the file writes them
+    requested_secrets = ('secrets', 'config_tables')
 
     def execute(self, args, task_vars):
         home = args['home'].rstrip('/') or '/'

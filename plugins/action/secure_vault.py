@@ -56,7 +56,7 @@ class ActionModule(RemoteFileAction):
         config = _decoded(args['content'], 'content')
         result, files, diff = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties)
         conf_path = vault.properties_path(home, config_path)
-        result.update(changed=bool(files),
+        result.update(changed=bool(files), files_changed=sorted(files),
                       content=to_text(base64.b64encode(files.get(config_path, config))),
                       properties_content=to_text(base64.b64encode(files.get(conf_path, properties or b''))))
         if self._task.diff:

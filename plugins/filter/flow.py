@@ -58,6 +58,16 @@ def node_writes(info, host, clusters, computed):
 
 
 @_sentences
+def referenced_tables(tables, info, vault_password):
+    return list(cluster.referenced_tables(dict(tables), info, vault_password))
+
+
+@_sentences
+def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened=()):
+    return cluster.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
+
+
+@_sentences
 def computed_write(result, info):
     """A loop result of an in-memory task over items with a path: the write of that path."""
     return cluster.computed_write(dict(result), result['item']['path'], info)
@@ -113,9 +123,11 @@ class FilterModule:
 
             'migration_problems': migration_problems,
             'preflight': preflight,
+            'referenced_tables': referenced_tables,
             'pending_tables': pending_tables,
             'pkcs12_migration': pkcs12_migration,
             'rotation_plan': rotation_plan,
+            'vault_keystore': vault_keystore,
             'trusted_entry': trusted_entry,
             'wanted_tables': wanted_tables,
         }

@@ -209,4 +209,9 @@ properties_content:
   description: With O(in_memory=true), base64 of the resulting C(secret-conf.properties).
   returned: when O(in_memory=true)
   type: str
+files_changed:
+  description: With O(in_memory=true), the paths of the files whose results differ from what was given.
+  returned: when O(in_memory=true)
+  type: list
+  elements: str
 '''

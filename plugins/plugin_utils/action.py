@@ -90,6 +90,9 @@ class RemoteFileAction(ActionBase):
     needs = KEYSTORES
     # Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
     new_file_mode = transport.DEFAULT_NEW_FILE_MODE
+    # Result keys that hold secrets only because the task asked for them (return_secrets): kept as they are,
+    # since masking the passwords an option also gave would make them useless.
+    requested_secrets = ()
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -98,8 +101,10 @@ class RemoteFileAction(ActionBase):
         del tmp
         task_vars = task_vars or {}
         no_log_values = set()
+        requested = ()
         try:
             args, no_log_values = self._validated_args()
+            requested = self.requested_secrets if args.get('return_secrets') else ()
             no_log_values.update(self.secret_values(args))
             # read_from is no_log for the file contents it carries; its digests (and 'absent') are not secrets,
             # and masking them would blank every 'absent' in a message
@@ -118,7 +123,7 @@ class RemoteFileAction(ActionBase):
         # Defence in depth: nothing given as a secret leaves this plugin, whatever a message says. Encoded data
         # (the bytes an in-memory task returns, public certificates and requests) are not words: masking a
         # substring there would corrupt them.
-        data = {key: result.pop(key) for key in DATA_KEYS if key in result}
+        data = {key: result.pop(key) for key in DATA_KEYS + requested if key in result}
         if no_log_values:
             result = remove_values(result, no_log_values)
         result.update(data)

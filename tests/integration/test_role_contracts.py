@@ -35,7 +35,7 @@ def test_argument_specs_and_defaults_are_in_step(role):
             assert name in defaults, '%s is in argument_specs but not in defaults/main.yml' % name
             assert spec.get('default') == defaults[name], '%s: argument_specs says %r, defaults say %r' % (
                 name, spec.get('default'), defaults[name])
-        if 'password' in name:
+        if name.endswith(('password', 'passphrase')):  # what holds a secret (not encrypt_passwords, *_password_file)
             assert spec.get('no_log') is True, '%s must be no_log' % name
     assert set(defaults) <= set(options), 'undocumented defaults: %s' % sorted(set(defaults) - set(options))
 

@@ -415,3 +415,32 @@ def test_a_key_to_generate_is_built_once_from_nothing(tmp_path):
     flow = _flow(product)
     built = cluster.builds(cluster.plan_keystores(infos, flow), flow, {}, infos)
     assert [(item['purpose'], item['mode'], item['content']) for item in built] == [('tls', '', '')]
+
+
+def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once_the_file_has_it(tmp_path):
+    product = 'identity_server'
+    info = inspect(node(tmp_path, product, 'a'), product)
+    flow = _flow(product, internal_keystore_password='Internal-1')
+    keystores = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2is'}}
+    passwords = {'keystore_password': PASSWORD, 'key_password': PASSWORD}
+    tables = cluster.wanted_tables(info, product, keystores, passwords, keep_internal=True)
+    referenced, secrets = cluster.referenced_tables(tables, info, 'Internal-1')
+    assert referenced['keystore.primary']['password'] == referenced['keystore.primary']['key_password'] == \
+        '$secret{keystore_password}'
+    # the pack's internal keystore still opens with the pack's password: that stays in clear until passwords.yml
+    assert referenced['keystore.internal']['password'] == PACK_PASSWORD
+    assert referenced['truststore'] == {'password': '$secret{truststore_password}'}
+    assert secrets == {'keystore_password': PASSWORD, 'truststore_password': PACK_PASSWORD}
+    # passwords.yml: the internal keystore has its own password now, and the configuration names it
+    later = {table: settings for table, settings in cluster.wanted_tables(
+        info, product, keystores, passwords, keep_internal=True, internal_password='Internal-1').items()
+        if table in ('keystore.internal', 'truststore')}
+    referenced, secrets = cluster.referenced_tables(later, info, 'Internal-1')
+    assert referenced['keystore.internal']['password'] == referenced['keystore.internal']['key_password'] == \
+        '$secret{internal_keystore_password}'
+    assert secrets['internal_keystore_password'] == 'Internal-1'
+    kept = cluster.vault_keystore(dict(info, contents={}), flow, {}, keep_internal=True)
+    assert kept['path'] == str(tmp_path / 'a' / SECURITY / 'wso2carbon.jks') and kept['password'] == PACK_PASSWORD
+    new = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA'}}
+    assert cluster.vault_keystore(info, flow, new, keep_internal=False) == {
+        'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA', 'password': PASSWORD}

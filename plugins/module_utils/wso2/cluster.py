@@ -10,7 +10,7 @@ unless the operator names the node whose keystore wins. The fleet is the only st
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings, vault
 
 
 LABELS = {'tls': 'TLS', 'primary': 'primary'}
@@ -265,6 +265,64 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
     if product == 'identity_server' and tenant_keystore_type:
         tables['keystore.tenant'] = {'type': str(tenant_keystore_type).upper()}
     return tables
+
+
+# encrypt_passwords: the alias each store table's password goes under in [secrets]
+SECRET_ALIASES = {'keystore.primary': 'keystore_password', 'keystore.tls': 'keystore_password',
+                  'keystore.internal': 'internal_keystore_password', 'truststore': 'truststore_password'}
+
+
+def referenced_tables(tables, info, vault_password):
+    """encrypt_passwords: ``tables`` (wanted_tables) with every store password a $secret{} reference, and the
+    clear-text passwords the file writes in [keystore.internal] and [truststore] referred to as well. Returns
+    (tables, {alias: plaintext} the references need in [secrets], as the files hold them at this write).
+
+    The internal keystore's own password becomes a reference only once it is ``vault_password``, the one the flow
+    knows: a reference to any other would lock the vault's key behind a password only the vault holds."""
+    referenced = {table: dict(table_settings) for table, table_settings in tables.items()}
+    written = info.get('config_tables') or {}
+    for table in ('keystore.internal', 'truststore'):
+        clear = {key: value for key, value in (written.get(table) or {}).items()
+                 if key in ('password', 'key_password') and value and not vault.referenced_alias(value)}
+        if clear and table not in referenced:
+            referenced[table] = clear
+    secrets = {}
+    for table, table_settings in sorted(referenced.items()):
+        alias = SECRET_ALIASES.get(table)
+        if not alias:
+            continue
+        if table == 'keystore.internal' and table_settings.get('password') != vault_password:
+            # not yet the flow's own password: stays as it is until the file has it (passwords.yml)
+            if table not in tables:
+                del referenced[table]
+            continue
+        store_password = table_settings.get('password')
+        for key in ('password', 'key_password'):
+            value = table_settings.get(key)
+            if value is None or vault.referenced_alias(value):
+                continue
+            name = alias if key == 'password' or value == store_password else alias.replace('_password', '_key_password')
+            secrets[name] = value
+            table_settings[key] = vault.reference(name)
+    return referenced, secrets
+
+
+def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopened=()):
+    """{path, content (base64), password} of the keystore whose key the secure vault uses once the flow's tables
+    are written: the internal keystore the node keeps (``reprotected``: its re-protected bytes when this run gave it
+    its own password), or, without ``keep_internal`` (a fresh install), the cluster's keystore it follows."""
+    if not keep_internal:
+        cluster = clusters.get('primary') or clusters['tls']
+        return {'path': cluster['path'], 'content': cluster['content'], 'password': flow['keystore_password']}
+    internal = (info.get('purposes') or {}).get('internal') or {}
+    path = internal.get('path')
+    if reprotected:
+        return {'path': path, 'content': reprotected, 'password': flow['internal_keystore_password']}
+    password = ((info.get('secrets') or {}).get('internal') or {}).get('password')
+    if any(item.get('purpose') == 'internal' for item in reopened):
+        password = flow['internal_keystore_password']
+    return {'path': path, 'content': ((info.get('contents') or {}).get(path) or {}).get('content', ''),
+            'password': password}
 
 
 MISPLACED = ('outside_security_folder', 'outside_home')

@@ -141,11 +141,23 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
     key_password = values.get('key_password')
     if vault.referenced_alias(key_password) or not key_password:
         key_password = password  # the runtime opens the internal key with the password it is given
+    # the password given, else the one [keystore.internal] names in clear (a run that stopped before the internal
+    # keystore got the password the vault is read with)
+    configured = values.get('password')
+    tries = [(password, key_password)] + ([(configured, values.get('key_password') or configured)] if configured and
+                                          not products.unknown_reason(configured) and configured != password else [])
     try:
         keystore = read(path) if path else None
         if keystore is None:
             raise KeystoreError('the internal keystore %s does not exist' % (path or '(no file_name)'))
-        key = vault.InternalKey(keystore, path, values.get('alias'), password, key_password)
+        key = None
+        for attempt, (store_password, entry_password) in enumerate(tries):
+            try:
+                key = vault.InternalKey(keystore, path, values.get('alias'), store_password, entry_password)
+                break
+            except KeystoreError:
+                if attempt == len(tries) - 1:
+                    raise
     except CarbonKeystoresError as exc:
         findings.append(_finding('internal', 'secret_unresolved', 'error', 'The $secret{} values of %s cannot be '
                                  'decrypted with the internal keystore and the password given: %s' % (

@@ -61,6 +61,13 @@ def flow_settings(inputs, hosts):
         primary.update(_material(inputs, 'primary'), labels=material_labels(product, 'primary'))
         settings['keystores'].append(primary)
     settings['internal_keystore_password'] = inputs.get('internal_keystore_password') or ''
+    settings['encrypt_passwords'] = bool(inputs.get('encrypt_passwords'))
+    settings['cipher_transformation'] = inputs.get('cipher_transformation') or 'RSA/ECB/PKCS1Padding'
+    settings['keystore_password_file'] = inputs.get('keystore_password_file') or 'none'
+    # the password of the keystore whose key is the secure vault's: the internal one, which follows the cluster's
+    # keystore on a fresh install
+    settings['vault_password'] = settings['internal_keystore_password'] or (
+        settings['keystore_password'] if inputs.get('fresh_install') else '')
     return settings
 
 
@@ -117,6 +124,14 @@ def refusals(settings):
             if given[name] and not given['certificate']:
                 found.append('%s needs %s (the certificate it belongs with).'
                              % (labels[name if name == 'private_key' else 'chain'], labels['certificate']))
+    if settings['encrypt_passwords'] and not settings['vault_password']:
+        found.append('%s_encrypt_passwords needs %s_internal_keystore_password: the secure vault encrypts with the '
+                     'internal key, and every later run opens the internal keystore with it to read the vault back.'
+                     % (role, role))
+    if settings['keystore_password_file'] != 'none' and not settings['encrypt_passwords']:
+        found.append('%s_keystore_password_file: the server reads password-%s only for the secure vault; set '
+                     '%s_encrypt_passwords: true, or leave it at none.' % (role, settings['keystore_password_file'],
+                                                                          role))
     if settings['separate_primary_keystore']:
         names = [item['file_name'] or '%s.' % item['alias'] for item in settings['keystores']]
         aliases = [item['alias'] for item in settings['keystores']]

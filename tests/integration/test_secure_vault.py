@@ -1,0 +1,162 @@
+"""<role>_encrypt_passwords through the product roles: no store password in clear text in the configuration, the
+[secrets] table and secret-conf.properties as WSO2's cipher tool leaves them. The JDK is the judge: SecretCheck.java
+(javax.crypto only, no WSO2 code) decrypts every [secrets] value with the internal key, and TlsCheck.java serves TLS
+with the password the test took from the vault itself."""
+
+from __future__ import annotations
+
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from helpers import jdk_tool, java_class, sha256_file, tls_handshake
+from sandbox import CONFIG, SECURITY, build_cluster
+from test_roles import PASSWORD, play, recap
+
+INTERNAL = 'Internal-Vault-2026'
+TRUST = 'Trust-Vault-2026'
+OAEP = 'RSA/ECB/OAEPwithSHA1andMGF1Padding'
+NODES = ['node1', 'node2']
+STORE_TABLES = ('keystore.primary', 'keystore.tls', 'keystore.internal', 'truststore')
+
+
+def _config(home, product):
+    return home / CONFIG[product][1]
+
+
+def _tables(data):
+    """{dotted table: settings} of the store tables the file writes."""
+    found = {}
+    for name in STORE_TABLES:
+        node = data
+        for part in name.split('.'):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            found[name] = node
+    return found
+
+
+def _path(home, file_name):
+    return home / file_name if '/' in file_name else home / SECURITY / file_name
+
+
+def decrypted(tmp_path, home, product, transformation='RSA'):
+    """{alias: plaintext} of [secrets], decrypted by the JDK with the internal key ([keystore.internal])."""
+    data = tomlkit.parse(_config(home, product).read_text()).unwrap()
+    internal = data['keystore']['internal']
+    classes = java_class('SecretCheck', tmp_path)
+    values = ['%s=%s' % (alias, value) for alias, value in sorted(data['secrets'].items())]
+    run = subprocess.run([jdk_tool('java'), '-cp', str(classes), 'SecretCheck', str(_path(home, internal['file_name'])),
+                          internal.get('type', 'JKS'), INTERNAL, internal['alias'], INTERNAL, transformation] + values,
+                         capture_output=True, text=True, timeout=120, check=True)
+    return dict(line.split('=', 1) for line in run.stdout.splitlines())
+
+
+def resolved(value, secrets):
+    match = re.fullmatch(r'\$secret\{([^}]+)\}', value)
+    assert match, 'a store password in clear text: %r' % value
+    return secrets[match.group(1)]
+
+
+def assert_vaulted(tmp_path, home, product, transformation='RSA'):
+    """Every store password of the configuration is a $secret{} reference to an alias of [secrets] that the JDK
+    decrypts to the role's password; none of those passwords is in the file in clear. Returns the secrets."""
+    text = _config(home, product).read_text()
+    for secret in (PASSWORD, INTERNAL, TRUST):
+        assert secret not in text
+    secrets = decrypted(tmp_path, home, product, transformation)
+    assert secrets == {'keystore_password': PASSWORD, 'internal_keystore_password': INTERNAL,
+                       'truststore_password': TRUST}
+    tables = _tables(tomlkit.parse(text).unwrap())
+    assert {'keystore.primary', 'keystore.internal', 'truststore'} <= set(tables)
+    for name, table in tables.items():
+        for key in ('password', 'key_password'):
+            if key in table:
+                resolved(table[key], secrets)
+    return secrets
+
+
+def vault_properties(home, product):
+    properties = _config(home, product).parent / 'security' / 'secret-conf.properties'
+    return dict(line.split('=', 1) for line in properties.read_text().splitlines() if line and not line.startswith('#'))
+
+
+def tls_check(tmp_path, home, product, secrets):
+    """The JDK serves TLS with the configured TLS keystore, opened with the passwords the test decrypted."""
+    data = tomlkit.parse(_config(home, product).read_text()).unwrap()
+    table = data['keystore'].get('tls') or data['keystore']['primary']
+    trust = data['truststore']
+    ok, detail = tls_handshake(tmp_path, _path(home, table['file_name']), table.get('type', 'JKS'),
+                               resolved(table['password'], secrets), resolved(table['key_password'], secrets),
+                               _path(home, trust.get('file_name', 'client-truststore.jks')), trust.get('type', 'JKS'),
+                               resolved(trust['password'], secrets))
+    assert ok, detail
+
+
+def fresh_controller(tmp_path):
+    """Another controller: a HOME and a local temporary folder of its own (the fleet is the only state)."""
+    home = tmp_path / 'controller-2'
+    home.mkdir(exist_ok=True)
+    return {'HOME': str(home), 'ANSIBLE_LOCAL_TEMP': str(home / 'tmp')}
+
+
+def files_of(root):
+    return {str(path.relative_to(root)): sha256_file(path) for path in sorted(Path(root).rglob('*'))
+            if path.is_file() and not {'pack', 'controller-2'} & set(path.parts) and path.suffix != '.ini'}
+
+
+@pytest.mark.parametrize('product, transformation, password_file', [
+    ('identity_server', 'RSA', 'persist'),
+    ('api_manager', OAEP, 'tmp'),
+    ('micro_integrator', 'RSA', 'none'),
+])
+def test_passwords_go_into_the_vault_and_a_rerun_changes_nothing(tmp_path, product, transformation, password_file):
+    variables = {'%s_%s' % (product, name): value for name, value in (
+        ('internal_keystore_password', INTERNAL), ('truststore_password', TRUST), ('encrypt_passwords', 'true'),
+        ('keystore_password_file', password_file))}
+    if transformation != 'RSA':
+        variables['%s_cipher_transformation' % product] = transformation
+    inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
+    play(inventory, product)
+    for name in NODES:
+        home = tmp_path / name
+        secrets = assert_vaulted(tmp_path, home, product, transformation)
+        written = vault_properties(home, product)
+        assert written['secVault.enabled'] == 'true' and written['keystore.identity.alias'] == 'wso2carbon'
+        assert written.get('secretRepositories.file.algorithm') == (transformation if transformation != 'RSA' else None)
+        tls_check(tmp_path, home, product, secrets)
+        persisted = home / ('password-%s' % password_file)
+        if password_file == 'none':
+            assert not (home / 'password-persist').exists() and not (home / 'password-tmp').exists()
+        else:
+            assert persisted.read_text() == INTERNAL + '\n'
+            assert stat.S_IMODE(persisted.stat().st_mode) == 0o600
+    before = files_of(tmp_path)
+    rerun = play(inventory, product, env=fresh_controller(tmp_path))
+    assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
+    assert files_of(tmp_path) == before
+
+
+def test_turning_encryption_on_for_a_converged_cluster_changes_only_the_configuration_and_the_vault(tmp_path):
+    product = 'identity_server'
+    plain = {'%s_internal_keystore_password' % product: INTERNAL, '%s_truststore_password' % product: TRUST}
+    inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=plain)
+    play(inventory, product)
+    converged = files_of(tmp_path)
+    assert PASSWORD in _config(tmp_path / 'node1', product).read_text()
+    inventory.write_text(inventory.read_text().replace(
+        '[%s:vars]' % product, '[%s:vars]\n%s_encrypt_passwords=true\n%s_keystore_password_file=persist'
+        % (product, product, product)))
+    run = play(inventory, product)
+    assert all(counts['changed'] for counts in recap(run.stdout).values()), run.stdout[-3000:]
+    changed = {path for path, digest in files_of(tmp_path).items() if converged.get(path) != digest}
+    assert changed == {'%s/%s' % (node, name) for node in NODES for name in (
+        CONFIG[product][1], 'repository/conf/security/secret-conf.properties', 'password-persist')}
+    for name in NODES:
+        tls_check(tmp_path, tmp_path / name, product, assert_vaulted(tmp_path, tmp_path / name, product))
+    rerun = play(inventory, product)
+    assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
