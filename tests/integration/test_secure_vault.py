@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+import yaml
 
 from helpers import jdk_tool, java_class, sha256_file, tls_handshake
-from sandbox import CONFIG, SECURITY, build_cluster
+from sandbox import CONFIG, PACK_PASSWORD, SECURITY, build_cluster
 from test_roles import PASSWORD, play, recap
 
 INTERNAL = 'Internal-Vault-2026'
@@ -160,3 +161,38 @@ def test_turning_encryption_on_for_a_converged_cluster_changes_only_the_configur
         tls_check(tmp_path, tmp_path / name, product, assert_vaulted(tmp_path, tmp_path / name, product))
     rerun = play(inventory, product)
     assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
+
+
+def test_the_module_on_its_own_reads_once_writes_once_and_refuses_another_keys_value(tmp_path):
+    product = 'identity_server'
+    inventory = build_cluster(tmp_path, product, ['node1'], PASSWORD)
+    home = tmp_path / 'node1'
+    config = _config(home, product)
+    playbook = tmp_path / 'vault.yml'
+    task = {'carbon.keystores.secure_vault': {
+        'product': product, 'home': '{{ identity_server_home }}', 'keystore_password': PACK_PASSWORD,
+        'secrets': {'db_password': 'Db-Module-2026'}}, 'no_log': True, 'register': 'vaulted'}
+    show = {'ansible.builtin.debug': {'msg': '{{ vaulted.changes | default(vaulted.msg) }}'}}
+    playbook.write_text(yaml.safe_dump([{'hosts': product, 'gather_facts': False, 'tasks': [task, show]}]))
+    before = files_of(tmp_path)
+    checked = play(inventory, product, '--check', playbook=playbook)
+    assert files_of(tmp_path) == before and recap(checked.stdout)['node1']['changed'] == 1
+    first = play(inventory, product, playbook=playbook)
+    assert 'added db_password' in first.stdout
+    data = tomlkit.parse(config.read_text()).unwrap()
+    assert 'Db-Module-2026' not in config.read_text()
+    classes = java_class('SecretCheck', tmp_path)
+    run = subprocess.run([jdk_tool('java'), '-cp', str(classes), 'SecretCheck', str(home / SECURITY / 'wso2carbon.jks'),
+                          'JKS', PACK_PASSWORD, 'wso2carbon', PACK_PASSWORD, 'RSA',
+                          'db_password=%s' % data['secrets']['db_password']],
+                         capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.strip() == 'db_password=Db-Module-2026'
+    written = files_of(tmp_path)
+    again = play(inventory, product, playbook=playbook)
+    assert recap(again.stdout)['node1']['changed'] == 0 and files_of(tmp_path) == written
+    # a value encrypted with another key: refused, nothing written
+    config.write_text(config.read_text().replace(data['secrets']['db_password'], 'c29tZXRoaW5nIGVsc2U='))
+    tampered = files_of(tmp_path)
+    refused = play(inventory, product, playbook=playbook, check=False)
+    assert refused.returncode != 0 and 'does not decrypt with the internal key' in refused.stdout
+    assert files_of(tmp_path) == tampered
