@@ -115,6 +115,12 @@ options:
         description: Keep a timestamped copy of the file it replaces.
         type: bool
         default: false
+      owner_like:
+        description:
+          - Give the file the owner and group of this file (the product roles name the configuration file, so that the
+            secure vault's files belong to the product's account whoever runs the task).
+        type: path
+        version_added: 0.3.0
 seealso:
   - module: carbon.keystores.keystore
   - module: carbon.keystores.product_info
@@ -230,6 +236,7 @@ conflict:
 
 import base64
 import binascii
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -271,6 +278,14 @@ def write_many(module):
     """Each item of ``writes`` a compare-and-swap like ``write``, in order: a file that already holds the bytes is
     left as it is, and the first item that fails stops the rest (the result says which were written)."""
     results = []
+    task_ownership = (module.params.get('owner'), module.params.get('group'))
+    ownership = {}
+    for like in {item['owner_like'] for item in module.params['writes'] if item.get('owner_like')}:
+        try:
+            found = os.stat(like)
+        except OSError as exc:
+            module.fail_json(msg='writes: cannot give a file the owner of %s: %s.' % (like, exc.strerror))
+        ownership[like] = (str(found.st_uid), str(found.st_gid))
     for item in module.params['writes']:
         path = item['path']
         try:
@@ -288,6 +303,7 @@ def write_many(module):
                     results.append(dict(path=path, changed=True, sha256=after))
                     continue
                 module.params['mode'] = item['mode']  # replace() applies the task's file attributes, this mode
+                module.params['owner'], module.params['group'] = ownership.get(item.get('owner_like'), task_ownership)
                 backup_file = transport.replace(module, path, data, None, item['new_file_mode'], item['backup'])
         except Conflict as exc:
             module.fail_json(msg=str(exc), conflict=True, results=results)
@@ -316,6 +332,7 @@ def main():
                 mode=dict(type='raw'),
                 new_file_mode=dict(type='str', default=transport.DEFAULT_NEW_FILE_MODE),
                 backup=dict(type='bool', default=False),
+                owner_like=dict(type='path'),
             )),
         ),
         mutually_exclusive=[('write', 'read'), ('write', 'folders'), ('writes', 'write'), ('writes', 'read'),

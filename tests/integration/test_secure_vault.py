@@ -5,6 +5,8 @@ with the password the test took from the vault itself."""
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 import stat
 import subprocess
@@ -122,10 +124,16 @@ def test_passwords_go_into_the_vault_and_a_rerun_changes_nothing(tmp_path, produ
     if transformation != 'RSA':
         variables['%s_cipher_transformation' % product] = transformation
     inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
+    owner = pwd.getpwnam('nobody')
+    for name in NODES:  # the product's account owns the configuration; the task runs as another (root here)
+        os.chown(_config(tmp_path / name, product), owner.pw_uid, owner.pw_gid)
     play(inventory, product)
     for name in NODES:
         home = tmp_path / name
         secrets = assert_vaulted(tmp_path, home, product, transformation)
+        properties = _config(home, product).parent / 'security' / 'secret-conf.properties'
+        for path in [properties] + ([home / ('password-%s' % password_file)] if password_file != 'none' else []):
+            assert (path.stat().st_uid, path.stat().st_gid) == (owner.pw_uid, owner.pw_gid), path
         written = vault_properties(home, product)
         assert written['secVault.enabled'] == 'true' and written['keystore.identity.alias'] == 'wso2carbon'
         assert written.get('secretRepositories.file.algorithm') == (transformation if transformation != 'RSA' else None)

@@ -402,7 +402,9 @@ def test_a_node_writes_the_keystore_it_lacks_then_what_changed_each_against_the_
     assert [(item['path'], item['expected_sha256']) for item in writes] == [
         (str(tmp_path / 'b' / SECURITY / 'own.jks'), 'absent'),
         (config_b, infos['b']['contents'][config_b]['sha256'])], 'keystore first, the configuration naming it last'
-    assert writes[0]['mode'] == '0600' and writes[1]['content'] == 'Y29uZmln'
+    assert writes[0]['mode'] == '0600' and writes[1]['content'] == 'Y29uZmln' and 'owner_like' not in writes[1]
+    owned = cluster.node_writes(infos['b'], 'b', {}, [dict(computed[0], owner_like=config_b)])
+    assert owned[0]['owner_like'] == config_b, 'a vault file is given the owner of the configuration'
     unchanged = [{'path': infos['a']['config_file'], 'result': {'changed': False, 'content': 'Y29uZmln'}}]
     assert cluster.node_writes(infos['a'], 'a', clusters, unchanged) == []
 

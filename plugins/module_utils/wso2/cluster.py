@@ -150,8 +150,8 @@ def cluster_keystores(plans, built, infos):
 
 def node_writes(info, host, clusters, computed):
     """What one module run writes on this node, in order (remote_files' ``writes``): the cluster keystores it
-    lacks, then each file a task computed in memory that changed (``computed``: [{path, result}], the path as
-    the flow knows it, never the result's, where a secret-looking part is masked), the configuration last,
+    lacks, then each file a task computed in memory that changed (``computed``: [{path, result, owner_like}], the
+    path as the flow knows it, never the result's, where a secret-looking part is masked), the configuration last,
     since it names the others. Each a compare-and-swap against the preflight's read."""
     home = str(info['home']).rstrip('/')
     contents = info.get('contents') or {}
@@ -161,8 +161,9 @@ def node_writes(info, host, clusters, computed):
             path = '%s/%s' % (home, keystore['path'])
             writes.append({'path': path, 'content': keystore['content'], 'mode': '0600', 'backup': True,
                            'expected_sha256': (contents.get(path) or {}).get('sha256', 'absent')})
-    writes.extend(computed_write(item['result'], item['path'], info) for item in computed
-                  if item.get('result') and not item['result'].get('skipped') and item['result'].get('changed'))
+    writes.extend(dict(computed_write(item['result'], item['path'], info), **(
+        {'owner_like': item['owner_like']} if item.get('owner_like') else {})) for item in computed
+        if item.get('result') and not item['result'].get('skipped') and item['result'].get('changed'))
     return writes
 
 
