@@ -88,6 +88,12 @@ def test_oaep_is_used_when_named_and_a_change_of_transformation_re_encrypts(tmp_
     properties = home / 'repository/conf/security/secret-conf.properties'
     assert vault.parse_properties(properties.read_text())[vault.ALGORITHM_PROPERTY] == cipher.OAEP_SHA1
     assert _run(home, transformation=cipher.OAEP_SHA1)[1] == {}
+    # an alias the task is not asked about is re-encrypted too: the server reads every value one way
+    back, files, _diff = _run(home, secrets={'admin_password': 'Admin-Secret-2026'})
+    assert 're-encrypted keystore_password with %s (it was encrypted with %s)' % (cipher.PKCS1, cipher.OAEP_SHA1) \
+        in back['changes']
+    _write(files)
+    assert key.decrypt(base64.b64decode(_secrets(home)['keystore_password']), padding.PKCS1v15()) == b'Store-Secret-2026'
 
 
 def test_a_plaintext_written_by_hand_is_encrypted_and_a_changed_value_replaced(tmp_path):

@@ -24,6 +24,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Cer
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore, open_private_key
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates, cipher
+
 SECRETS_TABLE = 'secrets'
 ALIAS_PATTERN = re.compile(r'^[A-Za-z0-9_-]+$')
 REFERENCE_PATTERN = re.compile(r'^\$secret\{([^{}]+)\}$')
@@ -133,7 +134,8 @@ def plan_secrets(current, wanted, state, key, transformation, force, config_name
     """What ``[secrets]`` must become. ``current``: {alias: value as the file holds it}; ``wanted``: {alias:
     plaintext} (with ``state=absent`` only the aliases count). Returns ({alias: value to write}, [aliases to
     remove], [changes]). A value kept is never re-encrypted; a "[plaintext]" value written by hand is
-    encrypted, as the cipher tool does, whether or not it is wanted here."""
+    encrypted, as the cipher tool does, whether or not it is wanted here, and so is any value of this key
+    encrypted with another transformation than the one the server will use."""
     settings, removals, changes = {}, [], []
     for alias in wanted:
         check_alias(alias)
@@ -144,6 +146,12 @@ def plan_secrets(current, wanted, state, key, transformation, force, config_name
         if plain is not None:
             settings[alias] = key.encrypt(plain, transformation)
             changes.append('encrypted %s, written by hand as plaintext' % alias)
+            continue
+        # the server decrypts every value with the one transformation secret-conf.properties names
+        found, used = key.plaintext_of(str(value), transformation)
+        if found is not None and used != transformation:
+            settings[alias] = key.encrypt(found, transformation)
+            changes.append('re-encrypted %s with %s (it was encrypted with %s)' % (alias, transformation, used))
     for alias, plain in wanted.items():
         existing = current.get(alias)
         if state == 'absent':
