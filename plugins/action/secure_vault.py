@@ -94,10 +94,10 @@ class ActionModule(RemoteFileAction):
                 transport.read_bytes(properties, properties['path']), exists=lambda name: name in listed)
             if files and not self._task.check_mode:
                 # the properties first: the configuration is what the server reads at start
+                ordered = sorted(files.items(), key=lambda item: item[0] == config['path'])
                 writes = [{'path': path, 'content': to_text(base64.b64encode(data)),
                            'expected_sha256': seen[path].get('sha256', transport.ABSENT), 'mode': None,
-                           'backup': False} for path, data in sorted(files.items(), key=lambda item: item[0] ==
-                                                                      config['path'])]
+                           'backup': False} for path, data in ordered]
                 self.write_remote_many(writes, task_vars)
         result['changed'] = bool(files)
         if self._task.diff:

@@ -17,9 +17,10 @@ LEAF = pki.issue(KEY.public_key(), 'node.example.org', ISSUING)
 CHAIN = [pki.pem(ROOT[1]), pki.pem(ISSUING[1])]
 
 
-def judge(private_key=pki.key_pem(KEY), passphrase='', certificate=pki.pem(LEAF), chain=CHAIN, purposes=('tls',),
+def judge(private_key=pki.key_pem(KEY), passphrase='', certificate=pki.pem(LEAF), chain=None, purposes=('tls',),
           current=None):
-    return material.judge(private_key, passphrase, certificate, chain, list(purposes), LABELS, current)
+    return material.judge(private_key, passphrase, certificate, CHAIN if chain is None else chain, list(purposes),
+                          LABELS, current)
 
 
 def test_a_certificate_its_key_and_a_shuffled_chain_are_usable_leaf_to_root():

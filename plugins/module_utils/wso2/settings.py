@@ -130,8 +130,8 @@ def refusals(settings):
                      % (role, role))
     if settings['keystore_password_file'] != 'none' and not settings['encrypt_passwords']:
         found.append('%s_keystore_password_file: the server reads password-%s only for the secure vault; set '
-                     '%s_encrypt_passwords: true, or leave it at none.' % (role, settings['keystore_password_file'],
-                                                                          role))
+                     '%s_encrypt_passwords: true, or leave it at none.'
+                     % (role, settings['keystore_password_file'], role))
     if settings['separate_primary_keystore']:
         names = [item['file_name'] or '%s.' % item['alias'] for item in settings['keystores']]
         aliases = [item['alias'] for item in settings['keystores']]

@@ -33,13 +33,14 @@ def _usage_problems(cert, purposes, label):
         missing = [usage for usage in NEEDED_KEY_USAGE.get(purpose, ()) if has_key_usage and usage not in usages]
         if missing:
             problems.append('%s: the certificate "%s" lacks the %s key usage that WSO2 needs on the %s keystore; have '
-                            'the CA issue it with %s.' % (label, certificates.format_name(cert.subject),
-                                                         ', '.join(missing), purpose, ', '.join(missing)))
+                            'the CA issue it with %s.'
+                            % (label, certificates.format_name(cert.subject), ', '.join(missing), purpose,
+                               ', '.join(missing)))
     extended = certificates.extended_key_usage_names(cert)
     if 'tls' in purposes and extended and TLS_SERVER not in extended and ANY_EXTENDED_KEY_USAGE not in extended:
         problems.append('%s: the certificate "%s" is not allowed for TLS servers (its extended key usage is %s); have '
-                        'the CA issue it with serverAuth.' % (label, certificates.format_name(cert.subject),
-                                                             ', '.join(extended)))
+                        'the CA issue it with serverAuth.'
+                        % (label, certificates.format_name(cert.subject), ', '.join(extended)))
     return problems
 
 
