@@ -68,6 +68,11 @@ def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened
 
 
 @_sentences
+def vault_writes(info, flow, vaulted=None):
+    return cluster.vault_writes(info, flow, dict(vaulted) if vaulted else None)
+
+
+@_sentences
 def computed_write(result, info):
     """A loop result of an in-memory task over items with a path: the write of that path."""
     return cluster.computed_write(dict(result), result['item']['path'], info)
@@ -128,6 +133,7 @@ class FilterModule:
             'pkcs12_migration': pkcs12_migration,
             'rotation_plan': rotation_plan,
             'vault_keystore': vault_keystore,
+            'vault_writes': vault_writes,
             'trusted_entry': trusted_entry,
             'wanted_tables': wanted_tables,
         }

@@ -446,3 +446,19 @@ def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once
     new = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA'}}
     assert cluster.vault_keystore(info, flow, new, keep_internal=False) == {
         'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA', 'password': PASSWORD}
+
+
+def test_the_vault_files_a_node_writes_are_owned_like_its_configuration(tmp_path):
+    product = 'micro_integrator'
+    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
+    vaulted = {'properties_file': str(tmp_path / 'a/conf/security/secret-conf.properties'), 'properties_content': 'cHJvcHM=',
+               'files_changed': []}
+    flow = _flow(product, encrypt_passwords=True, internal_keystore_password='Internal-1', keystore_password_file='tmp')
+    items = cluster.vault_writes(info, flow, vaulted)
+    assert [(item['path'], item['owner_like'], item['result']['changed']) for item in items] == [
+        (vaulted['properties_file'], info['config_file'], False),
+        (str(tmp_path / 'a' / 'password-tmp'), info['config_file'], True)]
+    assert base64.b64decode(items[1]['result']['content']) == b'Internal-1\n'
+    written = dict(info, contents=dict(info['contents'], **{items[1]['path']: {'content': items[1]['result']['content']}}))
+    assert not cluster.vault_writes(written, flow, vaulted)[1]['result']['changed'], 'the file already says it'
+    assert cluster.vault_writes(info, _flow(product), vaulted) == [] and cluster.vault_writes(info, flow, None) == []

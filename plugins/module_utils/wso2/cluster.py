@@ -9,6 +9,8 @@ unless the operator names the node whose keystore wins. The fleet is the only st
 
 from __future__ import annotations
 
+import base64
+
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings, vault
 
@@ -165,6 +167,25 @@ def node_writes(info, host, clusters, computed):
         {'owner_like': item['owner_like']} if item.get('owner_like') else {})) for item in computed
         if item.get('result') and not item['result'].get('skipped') and item['result'].get('changed'))
     return writes
+
+
+def vault_writes(info, flow, vaulted):
+    """encrypt_passwords: the secure vault's files among a node's writes (node_writes' ``computed`` items), owned
+    like the configuration: secret-conf.properties as vault.yml computed it (``vaulted``: its result), and with
+    keystore_password_file the internal keystore's password in password-persist or password-tmp, for the server
+    to read at start."""
+    if not flow.get('encrypt_passwords') or not vaulted:
+        return []
+    config = info['config_file']
+    items = [{'path': vaulted['properties_file'], 'owner_like': config,
+              'result': {'changed': vaulted['properties_file'] in vaulted['files_changed'],
+                         'content': vaulted['properties_content']}}]
+    if flow.get('keystore_password_file', 'none') != 'none':
+        path = '%s/password-%s' % (str(info['home']).rstrip('/'), flow['keystore_password_file'])
+        content = base64.b64encode(('%s\n' % flow['vault_password']).encode('utf-8')).decode('ascii')
+        read = ((info.get('contents') or {}).get(path) or {}).get('content', '')
+        items.append({'path': path, 'owner_like': config, 'result': {'changed': read != content, 'content': content}})
+    return items
 
 
 def computed_write(result, path, info):
