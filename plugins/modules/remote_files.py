@@ -250,27 +250,35 @@ def read(module):
                                                           params['max_size']))
 
 
+def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False):
+    """One compare-and-swap of ``path`` to ``data`` under the folder lock: {changed, sha256, backup_file}.
+    ``leave_identical``: a file that already holds the bytes is not rewritten."""
+    after = transport.sha256_of(data)
+    with transport.folder_lock(path):
+        before = transport.check_unchanged(path, expected_sha256)
+        if leave_identical and before == after:
+            return dict(changed=False, sha256=after)
+        if module.check_mode:
+            return dict(changed=before != after, sha256=after)
+        backup_file = transport.replace(module, path, data, None, new_file_mode, backup)
+    return dict(changed=True, sha256=after, backup_file=backup_file)
+
+
 def write(module):
     params = module.params
-    path = params['write']
     try:
         data = base64.b64decode(params['content'] or '', validate=True)
     except (binascii.Error, ValueError):
         module.fail_json(msg='content must be base64.')
     try:
-        with transport.folder_lock(path):
-            before = transport.check_unchanged(path, params['expected_sha256'])
-            after = transport.sha256_of(data)
-            if module.check_mode:
-                module.exit_json(changed=before != after, sha256=after)
-            backup_file = transport.replace(module, path, data, None, params['new_file_mode'], params['backup'])
+        result = swap(module, params['write'], data, params['expected_sha256'], params['new_file_mode'],
+                      params['backup'])
     except Conflict as exc:
         module.fail_json(msg=str(exc), conflict=True)
     except FileProblem as exc:
         module.fail_json(msg=str(exc))
-    result = dict(changed=True, sha256=after)
-    if backup_file:
-        result['backup_file'] = backup_file
+    if not result.get('backup_file'):
+        result.pop('backup_file', None)
     module.exit_json(**result)
 
 
@@ -292,24 +300,16 @@ def write_many(module):
             data = base64.b64decode(item['content'] or '', validate=True)
         except (binascii.Error, ValueError):
             module.fail_json(msg='writes: the content of %s must be base64.' % path, results=results)
-        after = transport.sha256_of(data)
+        # replace() applies the task's file attributes: this item's mode and owner
+        module.params['mode'] = item['mode']
+        module.params['owner'], module.params['group'] = ownership.get(item.get('owner_like'), task_ownership)
         try:
-            with transport.folder_lock(path):
-                before = transport.check_unchanged(path, item['expected_sha256'])
-                if before == after:
-                    results.append(dict(path=path, changed=False, sha256=after))
-                    continue
-                if module.check_mode:
-                    results.append(dict(path=path, changed=True, sha256=after))
-                    continue
-                module.params['mode'] = item['mode']  # replace() applies the task's file attributes, this mode
-                module.params['owner'], module.params['group'] = ownership.get(item.get('owner_like'), task_ownership)
-                backup_file = transport.replace(module, path, data, None, item['new_file_mode'], item['backup'])
+            results.append(dict(path=path, **swap(module, path, data, item['expected_sha256'], item['new_file_mode'],
+                                                  item['backup'], leave_identical=True)))
         except Conflict as exc:
             module.fail_json(msg=str(exc), conflict=True, results=results)
         except FileProblem as exc:
             module.fail_json(msg=str(exc), results=results)
-        results.append(dict(path=path, changed=True, sha256=after, backup_file=backup_file))
     module.exit_json(changed=any(result['changed'] for result in results), results=results)
 
 
