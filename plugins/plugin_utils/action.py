@@ -32,6 +32,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
 )
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import jks
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 from ansible_collections.carbon.keystores.plugins.plugin_utils import controller_files
 
@@ -58,16 +59,46 @@ def missing_dependencies(needs):
                                       'are' if len(missing) > 1 else 'is', 'them' if len(missing) > 1 else 'it'))
 
 
+def decoded(value, what):
+    """The bytes of a base64 option (``what`` names it in the sentence when it is not base64)."""
+    try:
+        return base64.b64decode(value or '', validate=True)
+    except ValueError:
+        raise FileProblem('%s must be base64.' % what)
+
+
+class HomeRead:
+    """What one module run read of a product home (RemoteFileAction.read_home); any other path is read by a run of
+    its own when first looked up."""
+
+    def __init__(self, action, task_vars, home, security, seen, listed, beside):
+        self._action, self._task_vars = action, task_vars
+        self.home = home  # as the host expanded it (~, $VARS, as its user): every path from here on is the host's
+        self.security = security
+        self.seen = seen  # {path: transport description}
+        self.listed = listed  # {name: description} of every keystore-like file of the security folder
+        self.beside = beside  # the paths read beside the configuration candidates, as the host names them
+
+    def lookup(self, path):
+        if path not in self.seen:
+            if path.startswith(self.security + '/') and '/' not in path[len(self.security) + 1:] and \
+                    path.lower().endswith(products.KEYSTORE_SUFFIXES):
+                return {'kind': 'missing'}  # the folder listing is complete: a name it lacks does not exist
+            self.seen[path] = self._action.read_remote_many([path], self._task_vars)[0][0]
+        return self.seen[path]
+
+    def read(self, path):
+        """The file's bytes, None when it does not exist."""
+        return transport.read_bytes(self.lookup(path), path)
+
+
 def earlier_content(earlier, path):
     """(bytes or None, SHA-256) of what an earlier task read of ``path`` (a read_from item)."""
     if not isinstance(earlier, dict) or not earlier.get('sha256'):
         raise FileProblem('read_from[%s] must have sha256 (and content, unless sha256 is absent).' % path)
     if earlier['sha256'] == transport.ABSENT:
         return None, transport.ABSENT
-    try:
-        data = base64.b64decode(earlier.get('content') or '', validate=True)
-    except ValueError:
-        raise FileProblem('read_from[%s].content is not base64.' % path)
+    data = decoded(earlier.get('content'), 'read_from[%s].content' % path)
     if transport.sha256_of(data) != earlier['sha256']:
         raise FileProblem('read_from[%s].content does not match its sha256.' % path)
     return data, earlier['sha256']
@@ -187,10 +218,7 @@ class RemoteFileAction(ActionBase):
     def _compute_in_memory(self, args, task_vars):
         """The task on bytes the caller gives (base64 ``content``; none for a new file) instead of a file: nothing
         is read or written but the extra files (a CSR); the resulting bytes come back as ``content``."""
-        try:
-            current = base64.b64decode(args.get('content') or '', validate=True) if args.get('content') else None
-        except ValueError:
-            raise FileProblem('content must be base64 (of the keystore to work on).')
+        current = decoded(args['content'], 'content (of the file to work on)') if args.get('content') else None
         outcome = self.compute(current, args, task_vars)
         result = self._result(outcome)
         final = outcome.data if outcome.data is not None else current
@@ -266,6 +294,23 @@ class RemoteFileAction(ActionBase):
             raise FileProblem('Cannot read %s on the managed host: %s' % (
                 ', '.join(list(paths) + list(folders)), read.get('msg') or read.get('module_stderr')))
         return read['files'], {folder['path']: folder['files'] for folder in read['folders']}
+
+    def read_home(self, profile, home, task_vars, extra=()):
+        """One module run that reads a product home as the product reads it: the configuration file candidates,
+        the secure vault's properties beside each, ``extra`` paths, the home and its security folder (where they
+        really are, for links) and every keystore-like file of that folder."""
+        candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
+        beside = [vault.properties_path(home, candidate) for candidate in candidates] + list(extra)
+        security = '%s/%s' % (home, products.SECURITY_DIR)
+        described, folders = self.read_remote_many(candidates + [home, security] + beside, task_vars,
+                                                   folders=[security], suffixes=products.KEYSTORE_SUFFIXES)
+        home = described[len(candidates)]['path'].rstrip('/') or '/'
+        expanded_security = '%s/%s' % (home, products.SECURITY_DIR)
+        listed = folders.get(expanded_security, {})  # the host names the folder as it expanded it
+        seen = {item['path']: item for item in described}
+        seen.update({'%s/%s' % (expanded_security, name): item for name, item in listed.items()})
+        return HomeRead(self, task_vars, home, expanded_security, seen, listed,
+                        [item['path'] for item in described[len(candidates) + 2:]])
 
     def read_remote(self, path, task_vars, with_sha256=False):
         """The remote file's bytes, or None when it does not exist (and, ``with_sha256``, the
