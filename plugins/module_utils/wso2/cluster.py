@@ -150,19 +150,24 @@ def cluster_keystores(plans, built, infos):
     return clusters
 
 
+def _preflight_read(info, path):
+    """What the preflight read of ``path`` on this node (product_info's contents): sha256 and base64 content, or {}
+    when it read nothing there."""
+    return (info.get('contents') or {}).get(path) or {}
+
+
 def node_writes(info, host, clusters, computed):
     """What one module run writes on this node, in order (remote_files' ``writes``): the cluster keystores it
     lacks, then each file a task computed in memory that changed (``computed``: [{path, result, owner_like}], the
     path as the flow knows it, never the result's, where a secret-looking part is masked), the configuration last,
     since it names the others. Each a compare-and-swap against the preflight's read."""
     home = str(info['home']).rstrip('/')
-    contents = info.get('contents') or {}
     writes = []
     for _purpose, keystore in sorted(clusters.items()):
         if host in keystore['needs']:
             path = '%s/%s' % (home, keystore['path'])
             writes.append({'path': path, 'content': keystore['content'], 'mode': '0600', 'backup': True,
-                           'expected_sha256': (contents.get(path) or {}).get('sha256', 'absent')})
+                           'expected_sha256': _preflight_read(info, path).get('sha256', 'absent')})
     writes.extend(dict(computed_write(item['result'], item['path'], info), **(
         {'owner_like': item['owner_like']} if item.get('owner_like') else {})) for item in computed
         if item.get('result') and not item['result'].get('skipped') and item['result'].get('changed'))
@@ -183,7 +188,7 @@ def vault_writes(info, flow, vaulted):
     if flow.get('keystore_password_file', 'none') != 'none':
         path = '%s/password-%s' % (str(info['home']).rstrip('/'), flow['keystore_password_file'])
         content = base64.b64encode(('%s\n' % flow['vault_password']).encode('utf-8')).decode('ascii')
-        read = ((info.get('contents') or {}).get(path) or {}).get('content', '')
+        read = _preflight_read(info, path).get('content', '')
         items.append({'path': path, 'owner_like': config, 'result': {'changed': read != content, 'content': content}})
     return items
 
@@ -192,7 +197,7 @@ def computed_write(result, path, info):
     """The write (remote_files' ``writes`` item) of the file at ``path`` a task computed in memory (``result``),
     as a compare-and-swap against what the preflight read of it."""
     return {'path': path, 'content': result['content'], 'mode': None, 'backup': False,
-            'expected_sha256': ((info.get('contents') or {}).get(path) or {}).get('sha256', 'absent')}
+            'expected_sha256': _preflight_read(info, path).get('sha256', 'absent')}
 
 
 def lacking(infos, purpose, path, chain_sha256):
@@ -343,7 +348,7 @@ def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopen
     password = ((info.get('secrets') or {}).get('internal') or {}).get('password')
     if any(item.get('purpose') == 'internal' for item in reopened):
         password = flow['internal_keystore_password']
-    return {'path': path, 'content': ((info.get('contents') or {}).get(path) or {}).get('content', ''),
+    return {'path': path, 'content': _preflight_read(info, path).get('content', ''),
             'password': password}
 
 
