@@ -21,8 +21,16 @@ def audit_report_html(data):
     return report.render_html(data)
 
 
-def expiring_within(data, days):
-    return report.expiring_within(data, int(days))
+def expiring_within(data, days, unknown=False):
+    return report.expiring_within(data, int(days), bool(unknown))
+
+
+def audit_unreadable(data):
+    return report.unreadable(data)
+
+
+def audit_sentence(items):
+    return report.sentence(list(items))
 
 
 class FilterModule:
@@ -31,5 +39,7 @@ class FilterModule:
             'audit_line': audit_line,
             'audit_report': audit_report,
             'audit_report_html': audit_report_html,
+            'audit_sentence': audit_sentence,
+            'audit_unreadable': audit_unreadable,
             'expiring_within': expiring_within,
         }

@@ -21,7 +21,7 @@ KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
 # renamed or removed before a major one). The keystore's own (keystore/inspection.py) are carried over per purpose.
 FINDING_CODES = ('missing_file', 'cannot_open', 'type_mismatch', 'outside_security_folder', 'outside_home',
                  'pack_default_keystore', 'key_password_mismatch', 'alias_missing', 'tls_not_trusted',
-                 'plaintext_password', 'secret_unresolved')
+                 'plaintext_password', 'secret_unresolved', 'password_unknown')
 STORE_PURPOSES = ('primary', 'internal', 'tls', 'truststore')
 
 
@@ -111,6 +111,10 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
         if path not in keystores:
             keystores[path], opened[path] = _open(path, values, read, expiry_warning_days, now, purpose, findings)
         described['keystore_status'] = keystores[path]['status']
+        if keystores[path]['status'] == 'unknown':
+            findings.append(_finding(purpose, 'password_unknown', 'error', '%s %s cannot be opened: %s%s.' % (
+                _label(purpose), path, keystores[path]['reason'],
+                _unknown_advice(values.get('password'), internal_keystore_password))))
         store = opened[path]
         if purpose in KEYSTORE_PURPOSES:
             findings.extend(_keystore_purpose_findings(profile, purpose, described, values, store, keystores[path],
@@ -176,6 +180,19 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
         else:
             resolved[name] = plain
     return resolved
+
+
+def _label(purpose):
+    return 'The truststore' if purpose == 'truststore' else 'The %s keystore' % purpose
+
+
+def _unknown_advice(password, internal_keystore_password):
+    """What lets a password that cannot be read back be read: the secure vault's key for a $secret{}."""
+    if vault.referenced_alias(password):
+        if internal_keystore_password is None:
+            return ' (give the internal keystore\'s password to read the secure vault)'
+        return ' (the secure vault does not resolve it)'
+    return ' (only the product\'s own process can resolve it)'
 
 
 def _purpose_of(setting):

@@ -11,6 +11,10 @@ import html
 PURPOSE_ORDER = ('primary', 'internal', 'tls', 'truststore', 'tenant')
 
 
+# Finding codes that mean the audit could not read a store: its rows are unknown, never fine.
+UNREADABLE = ('missing_file', 'cannot_open', 'password_unknown', 'secret_unresolved')
+
+
 def _state(days_left, warn_days):
     if days_left is None:
         return 'unknown'
@@ -31,7 +35,8 @@ def _truststore_row(described, keystore, warn_days):
         first = min(dated, key=lambda e: e['days_left'])
         row.update(alias=first['alias'], not_after=first.get('not_after'), days_left=first['days_left'],
                    subject='%s; first to expire: %s' % (count, first.get('subject')))
-    row['state'] = _state(row['days_left'], warn_days)
+    # a truststore that opened and holds no certificate has nothing that expires: it is read, not unknown
+    row['state'] = _state(row['days_left'], warn_days) if dated or (keystore or {}).get('status') != 'ok' else 'ok'
     return row
 
 
@@ -56,10 +61,38 @@ def node_report(host, product, info, warn_days):
             row['state'] = _state(row['days_left'], warn_days)
         row['findings'] = [{'severity': f['severity'], 'code': f['code'], 'message': f['message']}
                            for f in findings if f.get('purpose') == purpose]
+        if row['state'] == 'unknown':
+            row['reason'] = _unknown_reason(row, keystores.get(described.get('path')) or {})
         rows.append(row)
     return {'host': host, 'product': product, 'profile': info.get('profile'), 'home': info.get('home'),
             'config_file': info.get('config_file'), 'rows': rows,
-            'error': info.get('msg') if not purposes else None}
+            'error': (info.get('msg') or 'product_info returned nothing') if not purposes else None}
+
+
+def _unknown_reason(row, keystore):
+    """Why a row's expiry is unknown, in one sentence: what the audit could not read, or what the store lacks."""
+    unreadable = [f['message'] for f in row['findings'] if f['code'] in UNREADABLE]
+    if unreadable:
+        return unreadable[0]
+    if keystore.get('status') == 'unknown':
+        return 'The store cannot be opened: %s.' % keystore.get('reason')
+    if keystore.get('status') == 'error':
+        return keystore.get('error') or 'The store cannot be opened.'
+    missing = [f['message'] for f in row['findings'] if f['code'] == 'alias_missing']
+    return missing[0] if missing else 'No certificate of this store could be read.'
+
+
+def unreadable(report):
+    """What the audit could not read, one item per node and purpose (or per node whose home it could not read):
+    host, purpose, reason. A scheduled audit that cannot see a store must not pass as if it were fine."""
+    found = []
+    for host in report['hosts']:
+        if host.get('error'):
+            found.append({'host': host['host'], 'purpose': None, 'reason': host['error']})
+        for row in host['rows']:
+            if row.get('state') == 'unknown':
+                found.append({'host': host['host'], 'purpose': row['purpose'], 'reason': row.get('reason')})
+    return found
 
 
 def build(nodes, warn_days=30, now=None):
@@ -68,18 +101,39 @@ def build(nodes, warn_days=30, now=None):
     hosts = [node_report(host, product, info, warn_days) for host, (product, info) in sorted(nodes.items())]
     report = {'generated': now.strftime('%Y-%m-%dT%H:%M:%SZ'), 'warn_days': warn_days, 'hosts': hosts}
     report['expiring'] = sorted(expiring_within(report, warn_days), key=lambda item: item['days_left'])
+    report['unreadable'] = unreadable(report)
     return report
 
 
-def expiring_within(report, days):
-    """The report's rows whose certificate expires within ``days`` days (or has expired)."""
+def expiring_within(report, days, unknown=False):
+    """The report's rows whose certificate expires within ``days`` days (or has expired); with ``unknown``, also the
+    rows whose expiry is unknown (days_left None, with the reason), since nobody can say they do not expire."""
     due = []
     for host in report['hosts']:
         for row in host['rows']:
             if row.get('days_left') is not None and row['days_left'] <= days:
                 due.append({'host': host['host'], 'purpose': row['purpose'], 'alias': row.get('alias'),
                             'days_left': row['days_left'], 'not_after': row.get('not_after')})
+            elif unknown and row.get('state') == 'unknown':
+                due.append({'host': host['host'], 'purpose': row['purpose'], 'alias': row.get('alias'),
+                            'days_left': None, 'not_after': None, 'reason': row.get('reason')})
+        if unknown and host.get('error'):
+            due.append({'host': host['host'], 'purpose': None, 'alias': None, 'days_left': None, 'not_after': None,
+                        'reason': host['error']})
     return due
+
+
+def sentence(items):
+    """Items of expiring_within or unreadable as one sentence: each purpose (or the home) with its days left or why
+    it is unknown."""
+    parts = []
+    for item in items:
+        what = item.get('purpose') or 'home'
+        if item.get('days_left') is not None:
+            parts.append('%s: %d days left (%s).' % (what, item['days_left'], item.get('not_after')))
+        else:
+            parts.append('%s: %s.' % (what, str(item.get('reason') or 'not read').rstrip('.')))
+    return ' '.join(parts)
 
 
 _STYLE = '''
@@ -96,12 +150,15 @@ tr.expired td.days { color: #a40000; font-weight: bold; }
 tr.expiring td { background: #fff4d6; }
 tr.expiring td.days { color: #8a5a00; font-weight: bold; }
 tr.ok td.days { color: #1f6f2b; }
+tr.unknown td { background: #eceff3; }
+tr.unknown td.days { color: #a40000; font-weight: bold; }
 .finding { margin: 0; }
 .finding.error { color: #a40000; }
 .finding.warning { color: #8a5a00; }
 .legend span { display: inline-block; padding: 0.1em 0.6em; margin-right: 0.5em; border: 1px solid #d5dde6; }
 .legend .expired { background: #fbe3e3; }
 .legend .expiring { background: #fff4d6; }
+.legend .unknown { background: #eceff3; }
 code { font-size: 0.95em; }
 '''
 
@@ -115,7 +172,7 @@ def render_html(report, title='WSO2 keystores: expiry report'):
              '<p class="meta">Generated %s by carbon.keystores (playbooks/audit.yml). %d nodes; certificates that '
              'expire within %d days are marked.</p>' % (esc(report['generated']), len(report['hosts']), report['warn_days']),
              '<p class="legend"><span class="expired">expired</span><span class="expiring">expires within %d '
-             'days</span></p>' % report['warn_days']]
+             'days</span><span class="unknown">could not be read</span></p>' % report['warn_days']]
     for host in report['hosts']:
         parts.append('<h2 id="%s">%s <span class="meta">%s, %s</span></h2>' % (
             esc(host['host'], True), esc(host['host']), esc(host['profile'] or host['product']), esc(host['home'] or '')))
@@ -128,7 +185,10 @@ def render_html(report, title='WSO2 keystores: expiry report'):
         for row in host['rows']:
             findings = ''.join('<p class="finding %s">%s</p>' % (esc(f['severity'], True), esc(f['message']))
                                for f in row['findings']) or '&mdash;'
-            days = '' if row.get('days_left') is None else str(row['days_left'])
+            if row.get('reason') and not any(f['message'] == row['reason'] for f in row['findings']):
+                findings = '<p class="finding error">%s</p>' % esc(row['reason']) + findings.replace('&mdash;', '')
+            days = 'unknown' if row.get('state') == 'unknown' else (
+                '' if row.get('days_left') is None else str(row['days_left']))
             parts.append('<tr class="%s"><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td>'
                          '<td class="days">%s</td><td>%s</td></tr>' % (
                              esc(row.get('state') or 'unknown', True), esc(row['purpose']), esc(row.get('file') or ''),
