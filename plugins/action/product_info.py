@@ -10,7 +10,7 @@ from __future__ import annotations
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import product_info
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
-from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction, decoded
 
 # What the server reads the internal keystore's password from at start (WSO2's secure vault).
 PASSWORD_FILES = ('password-persist', 'password-tmp')
@@ -20,13 +20,13 @@ class ActionModule(RemoteFileAction):
     task = product_info
     writes = False
     needs = KEYSTORES + TOML
-    # return_secrets: the passwords (resolved through the secure vault too) and the tables as the file writes them
-    requested_secrets = ('secrets', 'config_tables')
 
     def execute(self, args, task_vars):
         home = args['home'].rstrip('/') or '/'
         profile = products.profile_for(args['product'], args.get('version'))
         read_home = self.read_home(profile, home, task_vars, extra=['%s/%s' % (home, name) for name in PASSWORD_FILES])
+        for item in args['overlay']:
+            read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
         used = {}
 
         def read(path):
@@ -38,6 +38,10 @@ class ActionModule(RemoteFileAction):
                                    realpath=lambda path: read_home.lookup(path).get('realpath'))
         result = dict(outcome.result)
         result['changed'] = False
+        # the folders a write may need: the home's, the configuration's, the secure vault's, each store's
+        stores = sorted({described['path'].rsplit('/', 1)[0] for described in result.get('purposes', {}).values()
+                         if described.get('path')})
+        result['folders'] = {path: read_home.folder(path) for path in read_home.folders + stores}
         if args['return_content']:
             # what was read, and every keystore-like file of the security folder: a later write to any of
             # them (the flow's cluster keystore) is a compare-and-swap against this read

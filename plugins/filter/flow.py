@@ -11,7 +11,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, settings
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, settings, writes
 
 
 def _sentences(function):
@@ -53,8 +53,37 @@ def cluster_keystores(plans, built_results, infos):
 
 
 @_sentences
-def node_writes(info, host, clusters, computed):
-    return cluster.node_writes(info, host, dict(clusters), [dict(item) for item in computed])
+def node_writes(info, host, flow, clusters, steps, diff=False):
+    return writes.node_writes(info, host, flow, dict(clusters), dict(steps), bool(diff))
+
+
+@_sentences
+def migration_writes(info, converted, config=None, diff=False):
+    """``converted``: the results of the keystore_convert loop over pkcs12_migration's stores; ``config``: the
+    configuration that names the new files."""
+    computed = [{'path': result['item']['dest'], 'result': result} for result in converted or []]
+    computed.append({'path': info['config_file'], 'result': config, 'text': True})
+    return writes.computed_writes(info, computed, bool(diff))
+
+
+@_sentences
+def config_now(info, *results):
+    """Base64 of the node's configuration as the last of ``results`` (in-memory tasks on it) that changed it left it,
+    else as the preflight read it."""
+    return writes.config_now(info, list(results))
+
+
+@_sentences
+def write_refusals(info, host, flow, items):
+    return writes.write_refusals(info, host, flow, list(items or []))
+
+
+def write_overlay(written):
+    return writes.overlay(written)
+
+
+def write_digests(written):
+    return writes.digests(written)
 
 
 @_sentences
@@ -65,17 +94,6 @@ def referenced_tables(tables, info, vault_password):
 @_sentences
 def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened=()):
     return cluster.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
-
-
-@_sentences
-def vault_writes(info, flow, vaulted=None):
-    return cluster.vault_writes(info, flow, dict(vaulted) if vaulted else None)
-
-
-@_sentences
-def computed_write(result, info):
-    """A loop result of an in-memory task over items with a path: the write of that path."""
-    return cluster.computed_write(dict(result), result['item']['path'], info)
 
 
 @_sentences
@@ -119,21 +137,23 @@ class FilterModule:
     def filters(self):
         return {
             'cluster_keystores': cluster_keystores,
-            'computed_write': computed_write,
+            'config_now': config_now,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
             'keystore_builds': keystore_builds,
             'material_refusals': material_refusals,
             'node_writes': node_writes,
-
             'migration_problems': migration_problems,
+            'migration_writes': migration_writes,
             'preflight': preflight,
             'referenced_tables': referenced_tables,
             'pending_tables': pending_tables,
             'pkcs12_migration': pkcs12_migration,
             'rotation_plan': rotation_plan,
             'vault_keystore': vault_keystore,
-            'vault_writes': vault_writes,
             'trusted_entry': trusted_entry,
             'wanted_tables': wanted_tables,
+            'write_digests': write_digests,
+            'write_overlay': write_overlay,
+            'write_refusals': write_refusals,
         }

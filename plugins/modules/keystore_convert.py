@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - carbon.keystores.keystore.WRITES
   - carbon.keystores.keystore.TRANSPORT
   - carbon.keystores.keystore.FILES
+  - carbon.keystores.keystore.IN_MEMORY
   - ansible.builtin.files
 options:
   src:
@@ -55,6 +56,13 @@ options:
       - Protection of a PKCS12 O(path), as in M(carbon.keystores.keystore).
     type: str
     choices: [modern, legacy]
+  in_memory:
+    version_added: 0.4.0
+  content:
+    description:
+      - With O(in_memory=true), base64 of the file at O(path) as it is now (none when it does not exist); O(src) is
+        read as usual, or from O(read_from).
+    version_added: 0.4.0
 seealso:
   - module: carbon.keystores.keystore
   - module: carbon.keystores.keystore_info
@@ -113,4 +121,9 @@ changes:
   returned: always
   type: list
   elements: str
+content:
+  description: With O(in_memory=true), base64 of the converted keystore (the given one when nothing changed).
+  returned: when O(in_memory=true)
+  type: str
+  version_added: 0.4.0
 '''

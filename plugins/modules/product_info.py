@@ -80,6 +80,24 @@ options:
       - Without it, such a password is reported as unknown, never as wrong.
     type: str
     version_added: 0.3.0
+  overlay:
+    description:
+      - Files to judge as if the host held them, instead of what it holds (each replaces the file at its path, or adds
+        it). The product roles judge in check mode, this way, the home as their write would leave it, so that
+        C(--check) predicts what the real run verifies.
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.4.0
+    suboptions:
+      path:
+        description: The file's path on the managed host, as the home names it.
+        type: str
+        required: true
+      content:
+        description: Base64 of the bytes to judge at that path.
+        type: str
+        required: true
 seealso:
   - module: carbon.keystores.keystore_info
   - module: carbon.keystores.toml_file
@@ -254,6 +272,16 @@ contents:
   returned: when O(return_content=true)
   type: dict
   version_added: 0.2.0
+folders:
+  description:
+    - The folders a write to this home may need (the home, its security folder, the configuration's folder and its
+      secure vault's, the folder of each store), each with C(kind) (V(directory), V(missing), ...) and C(writable)
+      (whether the account the read ran as can create files in it). The product roles refuse, before any write, a
+      write into a folder that is missing or not writable.
+  returned: always
+  type: dict
+  version_added: 0.4.0
+  sample: {"/opt/wso2is/repository/conf/security": {"kind": "directory", "writable": true}}
 secrets:
   description: Per purpose, C(password) and C(key_password) as the product would use them (placeholders unresolved).
   returned: when O(return_secrets=true)
@@ -291,7 +319,10 @@ findings:
           V(plaintext_password) (a store password written in clear text in the configuration, not a C($secret{})
           reference),
           V(secret_unresolved) (with O(internal_keystore_password), a C($secret{}) value that does not decrypt, or the
-          internal keystore that does not open with that password).
+          internal keystore that does not open with that password),
+          V(password_unknown) (a store whose password cannot be read back, a C($secret{}) reference without
+          O(internal_keystore_password) or one that does not resolve, C($env{}) or C($sys{}); its entries and expiry
+          are unknown; added in 0.4.0).
         - Of the keystore's entries, as M(carbon.keystores.keystore_info) reports them
           V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs),
           V(no_data_encipherment) (on the primary keystore only).

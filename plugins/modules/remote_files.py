@@ -29,8 +29,10 @@ attributes:
     support: full
     description: Reads in check mode; a write reports what it would do and writes nothing.
   diff_mode:
-    support: none
-    description: The calling modules show the diff.
+    support: partial
+    description:
+      - With O(writes), the diff each item brings (O(writes[].diff)) for the files the run changes, or would change.
+      - Otherwise the calling modules show the diff.
   platform:
     support: full
     platforms: posix
@@ -87,6 +89,8 @@ options:
       - Several files to write in one module run, in order, each a compare-and-swap as O(write) is. A file that
         already holds the bytes is left as it is; the first item that fails stops the rest, and RV(results) says
         which were written. Mutually exclusive with O(write), O(read) and O(folders).
+      - A path may come more than once (a configuration written before and after a keystore it names); each item is
+        compared against what the item before it wrote, in check mode too.
       - The product roles write a node's cluster keystores, truststore and configuration this way, the files the
         configuration names before the configuration.
     type: list
@@ -121,6 +125,21 @@ options:
             secure vault's files belong to the product's account whoever runs the task).
         type: path
         version_added: 0.3.0
+      diff:
+        description:
+          - What to show of this file's change in diff mode (C(before), C(after), C(before_header), C(after_header)),
+            computed by the caller with every secret masked; returned in RV(diff) when the file changes, or would
+            change in check mode. The product roles give each configuration file as text with its passwords masked,
+            and each keystore as its entries (alias, subject, SHA-256, expiry).
+        type: dict
+        version_added: 0.4.0
+  assume:
+    description:
+      - In check mode only, with O(writes), what earlier writes of the same run would have left (path to SHA-256).
+        An item of such a path is compared against that instead of the file, as the real run would compare it after
+        those writes. Ignored outside check mode.
+    type: dict
+    version_added: 0.4.0
 seealso:
   - module: carbon.keystores.keystore
   - module: carbon.keystores.product_info
@@ -184,6 +203,11 @@ files:
       type: str
       returned: for an existing path
       sample: '0640'
+    writable:
+      description: Whether the account the module runs as can create files in it.
+      type: bool
+      returned: for a directory
+      version_added: 0.4.0
     error:
       description: Why the path could not be read.
       type: str
@@ -228,6 +252,12 @@ results:
     backup_file:
       description: The backup of the file it replaced, with O(writes[].backup).
       type: str
+diff:
+  description: With O(writes) in diff mode, the O(writes[].diff) of each file that changed (or would change).
+  returned: with O(writes) in diff mode, when a changed item brings a diff
+  type: list
+  elements: dict
+  version_added: 0.4.0
 conflict:
   description: True when the write was refused because the file changed after it was read.
   returned: when a write was refused for that reason
@@ -250,15 +280,19 @@ def read(module):
                                                           params['max_size']))
 
 
-def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False):
+def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False, predicted=None):
     """One compare-and-swap of ``path`` to ``data`` under the folder lock: {changed, sha256, backup_file}.
-    ``leave_identical``: a file that already holds the bytes is not rewritten."""
+    ``leave_identical``: a file that already holds the bytes is not rewritten. ``predicted``: in check mode,
+    {path: SHA-256} of what the earlier items of this run would have written; a later item of the same path is
+    compared against that instead of the disk, as the real run would compare it."""
     after = transport.sha256_of(data)
+    predicted = {} if predicted is None else predicted
     with transport.folder_lock(path):
-        before = transport.check_unchanged(path, expected_sha256)
+        before = transport.check_unchanged(path, expected_sha256, predicted.get(path) if module.check_mode else None)
         if leave_identical and before == after:
             return dict(changed=False, sha256=after)
         if module.check_mode:
+            predicted[path] = after
             return dict(changed=before != after, sha256=after)
         backup_file = transport.replace(module, path, data, None, new_file_mode, backup)
     return dict(changed=True, sha256=after, backup_file=backup_file)
@@ -285,7 +319,9 @@ def write(module):
 def write_many(module):
     """Each item of ``writes`` a compare-and-swap like ``write``, in order: a file that already holds the bytes is
     left as it is, and the first item that fails stops the rest (the result says which were written)."""
-    results = []
+    results, diffs = [], []
+    # in check mode, what earlier module runs of the same check run would have left
+    predicted = dict(module.params['assume'] or {}) if module.check_mode else {}
     task_ownership = (module.params.get('owner'), module.params.get('group'))
     ownership = {}
     for like in {item['owner_like'] for item in module.params['writes'] if item.get('owner_like')}:
@@ -305,12 +341,15 @@ def write_many(module):
         module.params['owner'], module.params['group'] = ownership.get(item.get('owner_like'), task_ownership)
         try:
             results.append(dict(path=path, **swap(module, path, data, item['expected_sha256'], item['new_file_mode'],
-                                                  item['backup'], leave_identical=True)))
+                                                  item['backup'], leave_identical=True, predicted=predicted)))
         except Conflict as exc:
             module.fail_json(msg=str(exc), conflict=True, results=results)
         except FileProblem as exc:
             module.fail_json(msg=str(exc), results=results)
-    module.exit_json(changed=any(result['changed'] for result in results), results=results)
+        if results[-1]['changed'] and item.get('diff') and module._diff:
+            diffs.append(item['diff'])
+    shown = dict(diff=diffs) if diffs else {}
+    module.exit_json(changed=any(result['changed'] for result in results), results=results, **shown)
 
 
 def main():
@@ -333,7 +372,9 @@ def main():
                 new_file_mode=dict(type='str', default=transport.DEFAULT_NEW_FILE_MODE),
                 backup=dict(type='bool', default=False),
                 owner_like=dict(type='path'),
+                diff=dict(type='dict'),
             )),
+            assume=dict(type='dict'),
         ),
         mutually_exclusive=[('write', 'read'), ('write', 'folders'), ('writes', 'write'), ('writes', 'read'),
                             ('writes', 'folders')],

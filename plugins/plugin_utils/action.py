@@ -21,7 +21,6 @@ import tempfile
 from ansible.errors import AnsibleError
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
@@ -43,8 +42,9 @@ LOCAL_READS_VARIABLE = 'carbon_keystores_local_reads'
 WRITE_ATTEMPTS = 5
 
 KEYSTORES = ('cryptography', 'pyjks')
-# Results that are encoded data, passed through as they are (see run).
-DATA_KEYS = ('content', 'properties_content', 'certificate_pem', 'csr')
+# Result keys that hold sentences, wherever they are in a result: the only places a secret is masked (see run).
+SENTENCE_KEYS = frozenset(('msg', 'warnings', 'changes', 'message'))
+MASK = '********'
 TOML = ('tomlkit',)
 
 
@@ -59,6 +59,67 @@ def missing_dependencies(needs):
                                       'are' if len(missing) > 1 else 'is', 'them' if len(missing) > 1 else 'it'))
 
 
+def public_strings(args, secrets):
+    """The strings of a task's options that are not secrets (paths, aliases, a home): a secret that occurs inside one
+    of them is part of a name the operator gave, not a password shown."""
+    found = set()
+
+    def collect(value):
+        if isinstance(value, str):
+            if value not in secrets:
+                found.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+    collect(args)
+    return found
+
+
+def mask_text(text, secrets, public=()):
+    """``text`` with every occurrence of a secret replaced by ********, except where it lies inside an occurrence of a
+    public string, and except the pack's documented password, which is also the pack's keystore file and alias name
+    (public knowledge, which masking would only turn into nonsense such as ********.jks)."""
+    secrets = sorted((secret for secret in secrets if secret and secret not in products.PUBLIC_PASSWORDS
+                      and secret in text), key=len, reverse=True)
+    if not secrets:
+        return text
+    protected = [(start, start + len(name)) for name in public if name and len(name) > 1
+                 for start in _occurrences(text, name)]
+    masked = []
+    for secret in secrets:
+        for start in _occurrences(text, secret):
+            end = start + len(secret)
+            inside = any(low <= start and end <= high for low, high in protected)
+            overlapping = any(start < high and low < end for low, high in masked)
+            if not inside and not overlapping:
+                masked.append((start, end))
+    for start, end in sorted(masked, reverse=True):
+        text = text[:start] + MASK + text[end:]
+    return text
+
+
+def _occurrences(text, part):
+    start = text.find(part)
+    while start >= 0:
+        yield start
+        start = text.find(part, start + 1)
+
+
+def mask_sentences(value, secrets, public=(), key=None):
+    """``value`` (a result) with mask_text applied to every sentence (the strings under SENTENCE_KEYS), and nothing
+    else changed."""
+    if isinstance(value, dict):
+        return {name: mask_sentences(item, secrets, public, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [mask_sentences(item, secrets, public, key) for item in value]
+    if isinstance(value, str) and key in SENTENCE_KEYS:
+        return mask_text(value, secrets, public)
+    return value
+
+
 def decoded(value, what):
     """The bytes of a base64 option (``what`` names it in the sentence when it is not base64)."""
     try:
@@ -71,13 +132,23 @@ class HomeRead:
     """What one module run read of a product home (RemoteFileAction.read_home); any other path is read by a run of
     its own when first looked up."""
 
-    def __init__(self, action, task_vars, home, security, seen, listed, beside):
+    def __init__(self, action, task_vars, home, security, seen, listed, beside, folders=()):
         self._action, self._task_vars = action, task_vars
         self.home = home  # as the host expanded it (~, $VARS, as its user): every path from here on is the host's
         self.security = security
         self.seen = seen  # {path: transport description}
         self.listed = listed  # {name: description} of every keystore-like file of the security folder
         self.beside = beside  # the paths read beside the configuration candidates, as the host names them
+        self.folders = list(folders)  # the folders read: the home, its security folder, the configuration's folders
+
+    def folder(self, path):
+        """{kind, writable} of a folder a write may need (read by a run of its own when it was not read yet)."""
+        if path not in self.seen:
+            self.seen[path] = self._action.read_remote_many([path], self._task_vars)[0][0]
+        if path not in self.folders:
+            self.folders.append(path)
+        described = self.seen[path]
+        return {'kind': described.get('kind'), 'writable': bool(described.get('writable'))}
 
     def lookup(self, path):
         if path not in self.seen:
@@ -90,6 +161,18 @@ class HomeRead:
     def read(self, path):
         """The file's bytes, None when it does not exist."""
         return transport.read_bytes(self.lookup(path), path)
+
+    def assume(self, path, data):
+        """From here on, ``path`` holds ``data`` (a file a write would leave: what check mode judges)."""
+        described = {'kind': 'file', 'path': path, 'size': len(data), 'sha256': transport.sha256_of(data),
+                     'content': to_text(base64.b64encode(data)), 'link': False, 'realpath': path, 'mode': '0600'}
+        old = self.seen.get(path) or {}
+        if old.get('kind') == 'file':
+            described.update(realpath=old.get('realpath', path), link=old.get('link', False), mode=old.get('mode'))
+        self.seen[path] = described
+        folder, name = path.rsplit('/', 1)
+        if folder == self.security and name.lower().endswith(products.KEYSTORE_SUFFIXES):
+            self.listed[name] = described
 
 
 def earlier_content(earlier, path):
@@ -121,9 +204,6 @@ class RemoteFileAction(ActionBase):
     needs = KEYSTORES
     # Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
     new_file_mode = transport.DEFAULT_NEW_FILE_MODE
-    # Result keys that hold secrets only because the task asked for them (return_secrets): kept as they are,
-    # since masking the passwords an option also gave would make them useless.
-    requested_secrets = ()
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -131,16 +211,14 @@ class RemoteFileAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        no_log_values = set()
-        requested = ()
+        secrets, public = set(), set()
         try:
-            args, no_log_values = self._validated_args()
-            requested = self.requested_secrets if args.get('return_secrets') else ()
-            no_log_values.update(self.secret_values(args))
-            # read_from is no_log for the file contents it carries; its digests (and 'absent') are not secrets,
-            # and masking them would blank every 'absent' in a message
-            no_log_values.difference_update(item.get('sha256') for item in (args.get('read_from') or {}).values()
-                                            if isinstance(item, dict))
+            args, secrets = self._validated_args()
+            secrets.update(self.secret_values(args))
+            # read_from is no_log for the file contents it carries; its digests (and 'absent') are not secrets
+            secrets.difference_update(item.get('sha256') for item in (args.get('read_from') or {}).values()
+                                      if isinstance(item, dict))
+            public = public_strings(args, secrets)
             missing = missing_dependencies(self.needs)
             if missing:
                 raise FileProblem(missing)
@@ -151,14 +229,10 @@ class RemoteFileAction(ActionBase):
             result['msg'] = to_text(exc)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        # Defence in depth: nothing given as a secret leaves this plugin, whatever a message says. Encoded data
-        # (the bytes an in-memory task returns, public certificates and requests) are not words: masking a
-        # substring there would corrupt them.
-        data = {key: result.pop(key) for key in DATA_KEYS + requested if key in result}
-        if no_log_values:
-            result = remove_values(result, no_log_values)
-        result.update(data)
-        return result
+        # Defence in depth: no sentence shows a secret the task was given, whatever it says. Data is never rewritten
+        # (a later task consumes it: a path such as wso2carbon.jks must stay a path when a password is wso2carbon);
+        # the tasks put secrets into data only where asked (return_secrets) and mask diffs by key.
+        return mask_sentences(result, secrets, public)
 
     # --- arguments -----------------------------------------------------------------
 
@@ -174,7 +248,7 @@ class RemoteFileAction(ActionBase):
         no_log_values = set(validation._no_log_values)
         if validation.error_messages:
             message = to_text('; '.join(validation.error_messages))
-            raise FileProblem(remove_values(message, no_log_values) if no_log_values else message)
+            raise FileProblem(mask_text(message, no_log_values))
         return validation.validated_parameters, no_log_values
 
     def secret_values(self, args):
@@ -300,17 +374,24 @@ class RemoteFileAction(ActionBase):
         the secure vault's properties beside each, ``extra`` paths, the home and its security folder (where they
         really are, for links) and every keystore-like file of that folder."""
         candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
-        beside = [vault.properties_path(home, candidate) for candidate in candidates] + list(extra)
+        properties = [vault.properties_path(home, candidate) for candidate in candidates]
+        beside = properties + list(extra)
+        # besides the home and its security folder, the folders a write may need: each configuration's own, and its
+        # secure vault's
+        config_folders = sorted({path.rsplit('/', 1)[0] for path in candidates + properties})
         security = '%s/%s' % (home, products.SECURITY_DIR)
-        described, folders = self.read_remote_many(candidates + [home, security] + beside, task_vars,
+        described, folders = self.read_remote_many(candidates + [home, security] + beside + config_folders, task_vars,
                                                    folders=[security], suffixes=products.KEYSTORE_SUFFIXES)
         home = described[len(candidates)]['path'].rstrip('/') or '/'
         expanded_security = '%s/%s' % (home, products.SECURITY_DIR)
         listed = folders.get(expanded_security, {})  # the host names the folder as it expanded it
         seen = {item['path']: item for item in described}
         seen.update({'%s/%s' % (expanded_security, name): item for name, item in listed.items()})
+        first_beside = len(candidates) + 2
         return HomeRead(self, task_vars, home, expanded_security, seen, listed,
-                        [item['path'] for item in described[len(candidates) + 2:]])
+                        [item['path'] for item in described[first_beside:first_beside + len(beside)]],
+                        [item['path'] for item in described[len(candidates):first_beside]
+                         + described[first_beside + len(beside):]])
 
     def read_remote(self, path, task_vars, with_sha256=False):
         """The remote file's bytes, or None when it does not exist (and, ``with_sha256``, the

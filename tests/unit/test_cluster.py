@@ -383,32 +383,6 @@ def test_the_preflight_judges_every_node_once_and_plans_nothing_while_a_node_can
     assert stopped['refusals'] == ['c: Cannot read /nowhere/repository/conf/deployment.toml: no such file.']
 
 
-def test_a_node_writes_the_keystore_it_lacks_then_what_changed_each_against_the_preflights_read(tmp_path):
-    product = 'api_manager'
-    _own_keystore(node(tmp_path, product, 'a'), product)
-    node(tmp_path, product, 'b')
-    infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
-    flow = _flow(product)
-    plans = cluster.plan_keystores(infos, flow)
-    assert plans['tls']['action'] == 'copy' and plans['tls']['source'] == 'a'
-    assert cluster.builds(plans, flow, {}, infos) == [], 'a keystore the cluster has is copied, never rebuilt'
-    clusters = cluster.cluster_keystores(plans, {}, infos)
-    own = tmp_path / 'a' / SECURITY / 'own.jks'
-    assert clusters['tls']['needs'] == ['b'] and base64.b64decode(clusters['tls']['content']) == own.read_bytes()
-    config_b = infos['b']['config_file']
-    computed = [{'path': config_b, 'result': {'changed': True, 'content': 'Y29uZmln'}},
-                {'path': str(tmp_path / 'b' / SECURITY / 'client-truststore.jks'), 'result': {'skipped': True}}]
-    writes = cluster.node_writes(infos['b'], 'b', clusters, computed)
-    assert [(item['path'], item['expected_sha256']) for item in writes] == [
-        (str(tmp_path / 'b' / SECURITY / 'own.jks'), 'absent'),
-        (config_b, infos['b']['contents'][config_b]['sha256'])], 'keystore first, the configuration naming it last'
-    assert writes[0]['mode'] == '0600' and writes[1]['content'] == 'Y29uZmln' and 'owner_like' not in writes[1]
-    owned = cluster.node_writes(infos['b'], 'b', {}, [dict(computed[0], owner_like=config_b)])
-    assert owned[0]['owner_like'] == config_b, 'a vault file is given the owner of the configuration'
-    unchanged = [{'path': infos['a']['config_file'], 'result': {'changed': False, 'content': 'Y29uZmln'}}]
-    assert cluster.node_writes(infos['a'], 'a', clusters, unchanged) == []
-
-
 def test_a_key_to_generate_is_built_once_from_nothing(tmp_path):
     product = 'micro_integrator'
     for name in ('a', 'b'):
@@ -446,19 +420,3 @@ def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once
     new = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA'}}
     assert cluster.vault_keystore(info, flow, new, keep_internal=False) == {
         'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA', 'password': PASSWORD}
-
-
-def test_the_vault_files_a_node_writes_are_owned_like_its_configuration(tmp_path):
-    product = 'micro_integrator'
-    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
-    vaulted = {'properties_file': str(tmp_path / 'a/conf/security/secret-conf.properties'), 'properties_content': 'cHJvcHM=',
-               'files_changed': []}
-    flow = _flow(product, encrypt_passwords=True, internal_keystore_password='Internal-1', keystore_password_file='tmp')
-    items = cluster.vault_writes(info, flow, vaulted)
-    assert [(item['path'], item['owner_like'], item['result']['changed']) for item in items] == [
-        (vaulted['properties_file'], info['config_file'], False),
-        (str(tmp_path / 'a' / 'password-tmp'), info['config_file'], True)]
-    assert base64.b64decode(items[1]['result']['content']) == b'Internal-1\n'
-    written = dict(info, contents=dict(info['contents'], **{items[1]['path']: {'content': items[1]['result']['content']}}))
-    assert not cluster.vault_writes(written, flow, vaulted)[1]['result']['changed'], 'the file already says it'
-    assert cluster.vault_writes(info, _flow(product), vaulted) == [] and cluster.vault_writes(info, flow, None) == []

@@ -44,6 +44,8 @@ def describe(path, max_size=DEFAULT_MAX_SIZE, content=True):
                  'mode': '%04o' % stat.S_IMODE(info.st_mode)}
     if stat.S_ISDIR(info.st_mode):
         described['kind'] = 'directory'
+        # whether this account (the become user) can create files in it: what a later write needs
+        described['writable'] = os.access(path, os.W_OK | os.X_OK)
         return described
     if not stat.S_ISREG(info.st_mode):
         described['kind'] = 'other'
@@ -132,9 +134,10 @@ def current_sha256(path):
         raise FileProblem('Cannot read %s: %s.' % (path, exc.strerror))
 
 
-def check_unchanged(path, expected_sha256):
-    """The SHA-256 ``path`` holds now; Conflict when it is not ``expected_sha256`` (None: any content)."""
-    found = current_sha256(path)
+def check_unchanged(path, expected_sha256, found=None):
+    """The SHA-256 ``path`` holds now (or ``found``, what it would hold: a check run's prediction); Conflict when it
+    is not ``expected_sha256`` (None: any content)."""
+    found = current_sha256(path) if found is None else found
     if expected_sha256 is not None and found != expected_sha256:
         raise Conflict('%s changed while this task worked on it (another run wrote it); nothing was written.' % path)
     return found

@@ -6,7 +6,10 @@ and passwords; the source stays as it is."""
 
 from __future__ import annotations
 
+import datetime
+
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import dump_keystore, load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import (
     PRIVATE_KEY, TRUSTED_CERTIFICATE, Keystore,
@@ -23,6 +26,8 @@ ARGUMENT_SPEC = dict(
     pkcs12_encryption=dict(type='str', choices=['modern', 'legacy']),
     backup=dict(type='bool', default=False),
     read_from=dict(type='dict', no_log=True),
+    in_memory=dict(type='bool', default=False),
+    content=dict(type='str', no_log=True),
 )
 SPEC_RULES = {}
 
@@ -32,8 +37,9 @@ def entry_summary(store):
     return sorted((entry.alias, entry.kind, certificates.fingerprint(entry.certificate)) for entry in store)
 
 
-def run(source, current, params, source_name, name):
+def run(source, current, params, source_name, name, now=None):
     """``source``: bytes of the keystore to convert; ``current``: bytes at the destination or None."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
     if source is None:
         raise RequestError('%s does not exist; src must name the keystore to convert.' % source_name)
     key_passwords = [p for p in [params.get('key_password')] if p]
@@ -53,14 +59,16 @@ def run(source, current, params, source_name, name):
     result = {'path': name, 'src': source_name, 'type': wanted_type, 'source_type': original.store_type,
               'entries': [{'alias': alias, 'kind': kind, 'fingerprint_sha256': fingerprint}
                           for alias, kind, fingerprint in wanted]}
+    diff = {'before': '', 'after': inspection.diff_text(converted, now),
+            'before_header': '%s (entries)' % name, 'after_header': '%s (entries)' % name}
     if current is not None:
         existing = load_keystore(current, params['password'], name, wanted_type, key_passwords=key_passwords)
         if entry_summary(existing) == wanted:
             result['changes'] = []
-            return Outcome(False, None, result)
+            return Outcome(False, None, result, dict(diff, before=diff['after']))
         raise RequestError('%s already exists and holds other entries than %s; remove it or choose another path. '
                            'Nothing was written.' % (name, source_name))
     result['changes'] = ['wrote %d entr%s of %s as a %s keystore' % (
         len(wanted), 'y' if len(wanted) == 1 else 'ies', source_name, wanted_type.upper())]
     data = dump_keystore(converted, params['password'], wanted_type, params.get('pkcs12_encryption'))
-    return Outcome(True, data, result)
+    return Outcome(True, data, result, diff)

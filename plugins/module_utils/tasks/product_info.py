@@ -16,6 +16,10 @@ ARGUMENT_SPEC = dict(
     return_secrets=dict(type='bool', default=False),
     return_content=dict(type='bool', default=False),
     internal_keystore_password=dict(type='str', no_log=True),
+    overlay=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='str', required=True),
+        content=dict(type='str', required=True, no_log=True),
+    )),
 )
 SPEC_RULES = {}
 

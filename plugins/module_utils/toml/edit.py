@@ -259,12 +259,18 @@ def render_value(value):
     return tomlkit.item(value).as_string()
 
 
+# A value that only refers to a secret ($secret{alias}, $env{VAR}, $sys{prop}) or to another key ($ref{a.b}) is no
+# secret itself: a diff shows it, so that the operator sees which reference a key gets.
+_REFERENCE = re.compile(r'^(["\'])\$(secret|env|sys|ref)\{[^}]*\}\1$')
+
+
 def mask_secrets(text):
-    """The text with the value of every secret-looking key replaced by a mask."""
+    """The text with the value of every secret-looking key replaced by a mask (a mere reference is shown)."""
     masked = []
     for line in text.splitlines(True):
         match = re.match(r'(\s*([^=#\[]+?)\s*=\s*)(.*?)(\s*(#.*)?)(\r?\n)?$', line)
-        if match and SECRET_KEY_PATTERN.search(match.group(2)) and match.group(3):
+        if match and SECRET_KEY_PATTERN.search(match.group(2)) and match.group(3) and \
+                not _REFERENCE.match(match.group(3)):
             line = match.group(1) + '"%s"' % MASK + (match.group(4) or '') + (match.group(6) or '')
         masked.append(line)
     return ''.join(masked)

@@ -9,10 +9,9 @@ unless the operator names the node whose keystore wins. The fleet is the only st
 
 from __future__ import annotations
 
-import base64
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings, vault
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings, vault, writes
 
 
 LABELS = {'tls': 'TLS', 'primary': 'primary'}
@@ -129,7 +128,8 @@ def builds(plans, flow, judged, infos):
 
 def cluster_keystores(plans, built, infos):
     """{purpose: the cluster keystore as the nodes will name and hold it}: path (relative to the home), type,
-    alias, trust alias, fingerprint, certificate, chain, base64 content, and the nodes that lack it.
+    alias, trust alias, fingerprint, certificate, chain, base64 content, its entries as a diff shows them, and the
+    nodes that lack it.
 
     ``built``: {purpose: what the keystore task returned for it} for the keystores built this run; the
     others are as the preflight read them on the plan's source node."""
@@ -138,66 +138,20 @@ def cluster_keystores(plans, built, infos):
         made = (built or {}).get(purpose)
         if made:
             described = {'fingerprint': made['fingerprint_sha256'], 'certificate_pem': made['certificate_pem'],
-                         'chain': made['chain_fingerprints_sha256'], 'content': made['content']}
+                         'chain': made['chain_fingerprints_sha256'], 'content': made['content'],
+                         'entries_text': (made.get('diff') or {}).get('after') or writes.entries_text([dict(
+                             made, kind='private_key')])}
         else:
-            source = infos[plan_['source']]['purposes'][purpose]
+            source_info = infos[plan_['source']]
+            source = source_info['purposes'][purpose]
             described = {'fingerprint': plan_['fingerprint'], 'certificate_pem': plan_['certificate_pem'],
-                         'chain': source.get('chain_fingerprints_sha256') or [], 'content': _source_content(infos, plan_)}
+                         'chain': source.get('chain_fingerprints_sha256') or [], 'content': _source_content(infos, plan_),
+                         'entries_text': writes.stored_entries_text(source_info, source['path'])}
         described.update(path=plan_['path'], type=str(plan_['type']).upper(), alias=plan_['alias'],
                          trust_alias=plan_.get('trust_alias') or plan_['alias'], built=bool(made),
                          needs=lacking(infos, purpose, plan_['path'], described['chain']))
         clusters[purpose] = described
     return clusters
-
-
-def _preflight_read(info, path):
-    """What the preflight read of ``path`` on this node (product_info's contents): sha256 and base64 content, or {}
-    when it read nothing there."""
-    return (info.get('contents') or {}).get(path) or {}
-
-
-def node_writes(info, host, clusters, computed):
-    """What one module run writes on this node, in order (remote_files' ``writes``): the cluster keystores it
-    lacks, then each file a task computed in memory that changed (``computed``: [{path, result, owner_like}], the
-    path as the flow knows it, never the result's, where a secret-looking part is masked), the configuration last,
-    since it names the others. Each a compare-and-swap against the preflight's read."""
-    home = str(info['home']).rstrip('/')
-    writes = []
-    for _purpose, keystore in sorted(clusters.items()):
-        if host in keystore['needs']:
-            path = '%s/%s' % (home, keystore['path'])
-            writes.append({'path': path, 'content': keystore['content'], 'mode': '0600', 'backup': True,
-                           'expected_sha256': _preflight_read(info, path).get('sha256', 'absent')})
-    writes.extend(dict(computed_write(item['result'], item['path'], info), **(
-        {'owner_like': item['owner_like']} if item.get('owner_like') else {})) for item in computed
-        if item.get('result') and not item['result'].get('skipped') and item['result'].get('changed'))
-    return writes
-
-
-def vault_writes(info, flow, vaulted):
-    """encrypt_passwords: the secure vault's files among a node's writes (node_writes' ``computed`` items), owned
-    like the configuration: secret-conf.properties as vault.yml computed it (``vaulted``: its result), and with
-    keystore_password_file the internal keystore's password in password-persist or password-tmp, for the server
-    to read at start."""
-    if not flow.get('encrypt_passwords') or not vaulted:
-        return []
-    config = info['config_file']
-    items = [{'path': vaulted['properties_file'], 'owner_like': config,
-              'result': {'changed': vaulted['properties_file'] in vaulted['files_changed'],
-                         'content': vaulted['properties_content']}}]
-    if flow.get('keystore_password_file', 'none') != 'none':
-        path = '%s/password-%s' % (str(info['home']).rstrip('/'), flow['keystore_password_file'])
-        content = base64.b64encode(('%s\n' % flow['vault_password']).encode('utf-8')).decode('ascii')
-        read = _preflight_read(info, path).get('content', '')
-        items.append({'path': path, 'owner_like': config, 'result': {'changed': read != content, 'content': content}})
-    return items
-
-
-def computed_write(result, path, info):
-    """The write (remote_files' ``writes`` item) of the file at ``path`` a task computed in memory (``result``),
-    as a compare-and-swap against what the preflight read of it."""
-    return {'path': path, 'content': result['content'], 'mode': None, 'backup': False,
-            'expected_sha256': _preflight_read(info, path).get('sha256', 'absent')}
 
 
 def lacking(infos, purpose, path, chain_sha256):
@@ -348,7 +302,7 @@ def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopen
     password = ((info.get('secrets') or {}).get('internal') or {}).get('password')
     if any(item.get('purpose') == 'internal' for item in reopened):
         password = flow['internal_keystore_password']
-    return {'path': path, 'content': _preflight_read(info, path).get('content', ''),
+    return {'path': path, 'content': writes.preflight_read(info, path).get('content', ''),
             'password': password}
 
 
@@ -512,7 +466,7 @@ MIGRATED_PURPOSES = ('primary', 'internal', 'tls', 'truststore')
 
 def pkcs12_migration(info, product):
     """What moving a node from JKS to PKCS12 takes, from product_info (read with return_secrets):
-    {JKS path: {dest, password, key_password, purposes}} and the tables to point at the new files.
+    {JKS path: {src, dest, password, key_password, purposes}} and the tables to point at the new files.
 
     Each JKS store a purpose reads becomes <name>.p12 beside it; a table the file configures gets the
     new file_name (in its style) and type PKCS12. A purpose the product finds by its default file name
@@ -531,7 +485,7 @@ def pkcs12_migration(info, product):
             continue
         base = path.rsplit('/', 1)[-1]
         new_base = (base[:-4] if base.lower().endswith('.jks') else base) + '.p12'
-        store = stores.setdefault(path, {'dest': path[:-len(base)] + new_base, 'purposes': [],
+        store = stores.setdefault(path, {'src': path, 'dest': path[:-len(base)] + new_base, 'purposes': [],
                                          'password': (secrets.get(purpose) or {}).get('password'),
                                          'key_password': (secrets.get(purpose) or {}).get('key_password')})
         store['purposes'].append(purpose)

@@ -12,6 +12,9 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Req
 SECURITY_DIR = 'repository/resources/security'
 DEFAULT_PASSWORD = 'wso2carbon'
 DEFAULT_ALIAS = 'wso2carbon'
+# Passwords every copy of a pack ships and WSO2's documentation prints: no secret, and also the pack's keystore file
+# and alias name, so that masking them would only garble names (********.jks).
+PUBLIC_PASSWORDS = (DEFAULT_PASSWORD,)
 PURPOSES = ('primary', 'internal', 'tls', 'truststore', 'tenant')
 TABLES = {'primary': 'keystore.primary', 'internal': 'keystore.internal', 'tls': 'keystore.tls',
           'truststore': 'truststore', 'tenant': 'keystore.tenant'}
@@ -39,10 +42,11 @@ def _truststore_defaults(file_name, store_type, extra=None):
 
 
 class Profile:
-    """One product in one version range. Versions compare as tuples of integers."""
+    """One product in the versions it covers: the releases whose configuration this profile models (a version matches
+    by its release, so that an update level such as 7.0.0.65 is 7.0.0)."""
 
     def __init__(self, product, label, config_candidates, defaults, purposes, server_purpose,
-                 key_password_equal, file_name_style, min_version=None, max_version=None, keystore_anywhere_in_home=False,
+                 key_password_equal, file_name_style, versions, keystore_anywhere_in_home=False,
                  tls_connector=None):
         self.product = product
         self.label = label
@@ -52,8 +56,7 @@ class Profile:
         self.server_purpose = server_purpose        # the purpose whose key the server presents on TLS
         self.key_password_equal = key_password_equal  # purposes whose key_password must equal password
         self.file_name_style = file_name_style      # 'bare' (inside the security folder) or 'home_relative'
-        self.min_version = min_version
-        self.max_version = max_version
+        self.versions = tuple(versions)
         self.keystore_anywhere_in_home = keystore_anywhere_in_home
         self.tls_connector = tls_connector or {}
 
@@ -71,15 +74,16 @@ class Profile:
         return 'primary' in self.purposes and 'tls' in self.purposes
 
     def matches(self, version):
-        if version is None:
-            return self.max_version is None  # no version given: the newest profile
-        number = version_tuple(version)
-        return ((self.min_version is None or number >= version_tuple(self.min_version))
-                and (self.max_version is None or number <= version_tuple(self.max_version)))
+        return release(version) in {release(known) for known in self.versions}
 
 
-def version_tuple(version):
-    return tuple(int(part) for part in re.findall(r'\d+', str(version))[:3])
+def release(version):
+    """The release a version belongs to: its first two numbers (WSO2 releases x.y.0; 7.0, 7.0.0 and the update level
+    7.0.0.65 are all 7.0); () for a string that does not start with a number."""
+    if not re.match(r'^\s*v?\d', str(version)):
+        return ()
+    numbers = [int(part) for part in re.findall(r'\d+', str(version))[:2]]
+    return tuple(numbers + [0] * (2 - len(numbers)))
 
 
 # Identity Server: the TLS connector reads these properties, which default to the TLS keystore and truststore.
@@ -97,7 +101,7 @@ _IS_TLS_CONNECTOR = {
 }
 
 
-def _identity_server(label, store_type, extension, min_version=None, max_version=None):
+def _identity_server(label, store_type, extension, versions):
     defaults = {}
     defaults.update(_keystore_defaults('keystore.primary', 'wso2carbon.' + extension, store_type))
     defaults.update(_refs('keystore.internal', 'keystore.primary'))
@@ -106,8 +110,8 @@ def _identity_server(label, store_type, extension, min_version=None, max_version
     defaults['keystore.tenant.type'] = store_type
     defaults.update(_IS_TLS_CONNECTOR)
     return Profile('identity_server', label, ['repository/conf/deployment.toml'], defaults,
-                   ('primary', 'internal', 'tls', 'truststore', 'tenant'), 'tls', ('tls',), 'bare',
-                   min_version, max_version, tls_connector=_IS_TLS_CONNECTOR)
+                   ('primary', 'internal', 'tls', 'truststore', 'tenant'), 'tls', ('tls',), 'bare', versions,
+                   tls_connector=_IS_TLS_CONNECTOR)
 
 
 def _api_manager():
@@ -117,7 +121,8 @@ def _api_manager():
     defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
     return Profile('api_manager', 'API Manager', ['repository/conf/deployment.toml'], defaults,
-                   ('primary', 'internal', 'tls', 'truststore'), 'tls', ('primary', 'internal', 'tls'), 'bare')
+                   ('primary', 'internal', 'tls', 'truststore'), 'tls', ('primary', 'internal', 'tls'), 'bare',
+                   ('3.0.0', '3.1.0', '3.2.0', '4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0', '4.5.0', '4.6.0', '4.7.0'))
 
 
 def _micro_integrator():
@@ -130,7 +135,7 @@ def _micro_integrator():
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile('micro_integrator', 'Micro Integrator', ['conf/deployment.toml'], defaults,
                    ('primary', 'internal', 'tls', 'truststore'), 'tls', ('tls',), 'home_relative',
-                   keystore_anywhere_in_home=True)
+                   ('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
 
 
 def _enterprise_integrator():
@@ -141,28 +146,52 @@ def _enterprise_integrator():
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile('enterprise_integrator', 'Enterprise Integrator 7', ['conf/ei.toml', 'conf/deployment.toml'],
-                   defaults, ('tls', 'internal', 'truststore'), 'tls', ('tls',), 'bare')
+                   defaults, ('tls', 'internal', 'truststore'), 'tls', ('tls',), 'bare', ('7.0.0', '7.1.0'))
 
 
 PROFILES = {
     'identity_server': [
-        _identity_server('Identity Server up to 7.0', 'JKS', 'jks', max_version='7.0.99'),
-        _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', min_version='7.1'),
+        _identity_server('Identity Server up to 7.0', 'JKS', 'jks',
+                         ('5.9.0', '5.10.0', '5.11.0', '6.0.0', '6.1.0', '7.0.0')),
+        _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', ('7.1.0', '7.2.0')),
     ],
     'api_manager': [_api_manager()],
     'micro_integrator': [_micro_integrator()],
     'enterprise_integrator': [_enterprise_integrator()],
 }
 PRODUCTS = tuple(PROFILES)
+PRODUCT_LABELS = {'identity_server': 'Identity Server', 'api_manager': 'API Manager',
+                  'micro_integrator': 'Micro Integrator', 'enterprise_integrator': 'Enterprise Integrator'}
+
+
+def supported_versions(product):
+    """Every version of ``product`` a profile covers, oldest first."""
+    return [version for profile in PROFILES[product] for version in profile.versions]
+
+
+def knows(product, version):
+    """Whether a profile of ``product`` covers ``version``."""
+    return any(profile.matches(version) for profile in PROFILES[product])
+
+
+def unknown_version(product, version):
+    """The sentence for a version no profile covers."""
+    return ('%s is not a version of %s that this collection knows; it knows %s (an update level such as %s.1 counts as '
+            'its release), or leave the version out to let the product home decide.'
+            % (version, PRODUCT_LABELS[product], ', '.join(supported_versions(product)), supported_versions(product)[-1]))
 
 
 def profile_for(product, version=None):
+    """The profile of ``product`` in ``version``; without a version, the newest (product_info then lets the home
+    decide: profile_for_home)."""
     if product not in PROFILES:
         raise RequestError('product must be one of %s, not %r.' % (', '.join(PRODUCTS), product))
+    if version is None:
+        return PROFILES[product][-1]
     for profile in PROFILES[product]:
         if profile.matches(version):
             return profile
-    raise RequestError('no %s profile covers version %s.' % (product, version))
+    raise RequestError('version %s' % unknown_version(product, version))
 
 
 def default_store_type(product, version=None):

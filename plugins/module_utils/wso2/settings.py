@@ -38,7 +38,7 @@ def flow_settings(inputs, hosts):
     settings['version'] = str(inputs.get('version') or '')
     settings['key_password'] = inputs.get('key_password') or inputs['keystore_password']
     store_type = str(inputs.get('keystore_type') or '').upper()
-    if not store_type and settings['version']:
+    if not store_type and settings['version'] and products.knows(product, settings['version']):
         store_type = products.default_store_type(product, settings['version'])
     settings['type'] = store_type
     settings['alias'] = inputs['keystore_alias']
@@ -92,6 +92,9 @@ def refusals(settings):
     """Sentences for requests no node could satisfy, naming the role variable; empty when all is well."""
     role = settings['product']
     found = []
+    if settings['version'] and not products.knows(role, settings['version']):
+        # nothing else can be judged for a product version nobody knows
+        return ['%s_version: %s' % (role, products.unknown_version(role, settings['version']))]
     if settings['key_password'] != settings['keystore_password']:
         found.append('%s_key_password differs from %s_keystore_password. WSO2 needs the key password equal to the '
                      'store password for the TLS keystore (a Tomcat limitation) and, on API Manager, for every '

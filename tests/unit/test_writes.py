@@ -1,0 +1,118 @@
+"""What one module run writes on a node (wso2/writes.py), from real product homes read as product_info reads them:
+the order, the compare-and-swap each write makes, the diff each shows (secrets masked), the files check mode judges."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, writes
+from homes import SECURITY, inspect, node
+from test_cluster import PASSWORD, _flow, _infos, _own_keystore, _with_contents
+
+
+def _b64(data):
+    return base64.b64encode(data).decode('ascii')
+
+
+def test_a_node_writes_the_keystore_it_lacks_then_what_changed_each_against_the_preflights_read(tmp_path):
+    product = 'api_manager'
+    _own_keystore(node(tmp_path, product, 'a'), product)
+    node(tmp_path, product, 'b')
+    infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
+    flow = _flow(product)
+    plans = cluster.plan_keystores(infos, flow)
+    assert plans['tls']['action'] == 'copy' and plans['tls']['source'] == 'a'
+    assert cluster.builds(plans, flow, {}, infos) == [], 'a keystore the cluster has is copied, never rebuilt'
+    clusters = cluster.cluster_keystores(plans, {}, infos)
+    own = tmp_path / 'a' / SECURITY / 'own.jks'
+    assert clusters['tls']['needs'] == ['b'] and base64.b64decode(clusters['tls']['content']) == own.read_bytes()
+    config_b = infos['b']['config_file']
+    steps = {'config': {'changed': True, 'content': 'Y29uZmln'}, 'truststore': {'skipped': True}}
+    written = writes.node_writes(infos['b'], 'b', flow, clusters, steps)
+    assert [(item['path'], item['expected_sha256']) for item in written] == [
+        (str(tmp_path / 'b' / SECURITY / 'own.jks'), 'absent'),
+        (config_b, infos['b']['contents'][config_b]['sha256'])], 'keystore first, the configuration naming it last'
+    assert written[0]['mode'] == '0600' and written[1]['content'] == 'Y29uZmln' and 'owner_like' not in written[1]
+    assert all('diff' not in item for item in written), 'no diff outside diff mode'
+    unchanged = {'config': {'changed': False, 'content': 'Y29uZmln'}}
+    assert writes.node_writes(infos['a'], 'a', flow, clusters, unchanged) == []
+
+
+def test_a_configuration_written_twice_is_swapped_against_the_first_write_and_shown_once(tmp_path):
+    """passwords.yml: the configuration pins the internal keystore, the keystore gets its own password, then the
+    configuration names it: three writes in one module run, the second configuration compared against the first."""
+    product = 'identity_server'
+    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
+    config = info['config_file']
+    original = base64.b64decode(info['contents'][config]['content'])
+    first = original + b'\n[keystore.internal]\npassword = "wso2carbon"\n'
+    second = original + b'\n[keystore.internal]\npassword = "Internal-Pass-1"\n'
+    internal = str(tmp_path / 'a' / SECURITY / 'wso2carbon.jks')
+    steps = {'config': {'changed': True, 'content': _b64(first)},
+             'internal': [{'changed': True, 'content': 'a2V5c3RvcmU=', 'item': {'path': internal},
+                           'changes': ['changed the store password'],
+                           'diff': {'before': 'wso2carbon: private key\n', 'after': 'wso2carbon: private key\n'}}],
+             'password_config': {'changed': True, 'content': _b64(second)}}
+    written = writes.node_writes(info, 'a', _flow(product), {}, steps, diff=True)
+    assert [item['path'] for item in written] == [config, internal, config]
+    assert written[0]['expected_sha256'] == info['contents'][config]['sha256']
+    assert written[2]['expected_sha256'] == hashlib.sha256(first).hexdigest(), 'against what the first write leaves'
+    assert 'diff' not in written[0], 'a file written twice shows one diff, on its last write'
+    shown = written[2]['diff']
+    assert shown['before_header'] == shown['after_header'] == config
+    assert 'Internal-Pass-1' not in shown['after'] and '[keystore.internal]' in shown['after']
+    assert shown['before'] == writes.config_text(original) and 'password = "********"' in shown['after']
+    assert written[1]['diff']['after'].endswith('(same entries; changed the store password)\n'), \
+        'a keystore whose entries stay says what changed'
+    assert writes.digests(written) == {config: hashlib.sha256(second).hexdigest(),
+                                       internal: hashlib.sha256(b'keystore').hexdigest()}
+    assert writes.overlay(written) == [{'path': config, 'content': _b64(second)}, {'path': internal,
+                                                                                  'content': 'a2V5c3RvcmU='}]
+
+
+def test_the_configuration_now_is_the_last_step_that_changed_it(tmp_path):
+    product = 'micro_integrator'
+    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
+    read = info['contents'][info['config_file']]['content']
+    assert writes.config_now(info, []) == read
+    assert writes.config_now(info, [{'changed': True, 'content': 'AAAA'}, {'skipped': True}, None]) == 'AAAA'
+    assert writes.config_now(info, [{'changed': False, 'content': 'AAAA'}]) == read
+
+
+def test_a_cluster_keystore_shows_its_entries_and_what_the_node_held_at_that_path(tmp_path):
+    product = 'api_manager'
+    _own_keystore(node(tmp_path, product, 'a'), product)
+    node(tmp_path, product, 'b')
+    (tmp_path / 'b' / SECURITY / 'own.jks').write_bytes(b'not a keystore this run opens')
+    infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
+    flow = _flow(product)
+    clusters = cluster.cluster_keystores(cluster.plan_keystores(infos, flow), {}, infos)
+    (written,) = writes.node_writes(infos['b'], 'b', flow, clusters, {}, diff=True)
+    assert written['diff']['before'].startswith('(a file this run did not open, SHA-256 ')
+    assert written['diff']['after'].startswith("own: private key, subject \"CN=own\", SHA-256 ")
+    assert written['expected_sha256'] == hashlib.sha256(b'not a keystore this run opens').hexdigest()
+
+
+def test_the_vault_files_a_node_writes_are_owned_like_its_configuration_and_hide_the_password(tmp_path):
+    product = 'micro_integrator'
+    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
+    vaulted = {'properties_file': str(tmp_path / 'a/conf/security/secret-conf.properties'),
+               'properties_content': _b64(b'secVault.enabled=true\n'), 'files_changed': []}
+    flow = _flow(product, encrypt_passwords=True, internal_keystore_password='Internal-1', keystore_password_file='tmp')
+    items = writes.vault_files(info, flow, vaulted)
+    assert [(item['path'], item['owner_like'], item['result']['changed']) for item in items] == [
+        (vaulted['properties_file'], info['config_file'], False),
+        (str(tmp_path / 'a' / 'password-tmp'), info['config_file'], True)]
+    assert base64.b64decode(items[1]['result']['content']) == b'Internal-1\n'
+    assert 'Internal-1' not in str(items[1]['result']['shown_diff'])
+    written = dict(info, contents=dict(info['contents'], **{items[1]['path']: {'content': items[1]['result']['content']}}))
+    assert not writes.vault_files(written, flow, vaulted)[1]['result']['changed'], 'the file already says it'
+    assert writes.vault_files(info, _flow(product), vaulted) == [] and writes.vault_files(info, flow, None) == []
+    steps = {'config': dict(vaulted, changed=True, content=_b64(b'[secrets]\nx = "y"\n'),
+                            files_changed=[vaulted['properties_file']])}
+    written = writes.node_writes(info, 'a', flow, {}, steps, diff=True)
+    assert [(item['path'], item.get('owner_like')) for item in written] == [
+        (vaulted['properties_file'], info['config_file']), (str(tmp_path / 'a' / 'password-tmp'), info['config_file']),
+        (info['config_file'], None)], 'the vault files before the configuration that refers to them'
+    assert written[2]['diff']['after'] == '[secrets]\nx = "********"\n' and PASSWORD not in str(written)
