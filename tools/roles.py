@@ -10,6 +10,7 @@ from the source."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _string(dumper, value):
+    if '\n' in value:
+        return dumper.represent_scalar('tag:yaml.org,2002:str', value, style='|')
     if len(value) > 100:
         return dumper.represent_scalar('tag:yaml.org,2002:str', value, style='>')
     return dumper.represent_scalar('tag:yaml.org,2002:str', value)
@@ -49,9 +52,15 @@ def _yaml(data):
     return '---\n' + HEADER + text
 
 
+_PLACEHOLDER = re.compile(r'(\$\w+)?\{(\w+)\}')
+
+
 def _fill(value, values):
+    """``{name}`` of a description replaced by the product's value; WSO2's own placeholders (C($secret{alias}),
+    C($ref{...})) and unknown names are left as written."""
     if isinstance(value, str):
-        return value.format(**values)
+        return _PLACEHOLDER.sub(lambda match: match.group(0) if match.group(1) else str(
+            values.get(match.group(2), match.group(0))), value)
     if isinstance(value, list):
         return [_fill(item, values) for item in value]
     return value
@@ -85,16 +94,30 @@ def _description(product, values):
     ]
 
 
+def _referring(option):
+    """An entry point's option that the main entry point documents: typed the same, described there."""
+    referring = {key: value for key, value in option.items() if key != 'description'}
+    referring['description'] = 'As for the main entry point.'
+    return referring
+
+
 def public_role(source, product):
     """{relative path: text} of one public role."""
-    values = dict(source['products'][product], role=product)
+    known = products.supported_versions(product)
+    base = {'role': product, 'versions': ', '.join(known), 'newest': known[-1]}
+    values = dict({key: _fill(value, base) for key, value in source['products'][product].items()}, **base)
     inputs = {name: spec for name, spec in source['inputs'].items() if _applies(spec, product)}
     options = {'%s_%s' % (product, name): _option(spec, values) for name, spec in inputs.items()}
     specs = {}
-    for entry, summary in source['entry_points'].items():
-        specs[entry] = {'short_description': _fill(summary, values), 'options': options}
+    for entry, entry_point in source['entry_points'].items():
+        specs[entry] = {'short_description': _fill(entry_point['summary'], values)}
         if entry == 'main':
             specs[entry]['description'] = _description(product, values)
+            specs[entry]['options'] = options
+        else:
+            specs[entry]['description'] = [_fill(entry_point['description'], values)]
+            specs[entry]['options'] = {name: _referring(option) for name, option in options.items()}
+        specs[entry]['examples'] = _fill(entry_point['examples'], values)
     defaults = {name: option['default'] for name, option in options.items() if not option.get('required')}
     handed = {'product': product}
     for name, spec in source['inputs'].items():
@@ -105,7 +128,7 @@ def public_role(source, product):
         'vars/main.yml': _yaml({'__%s_flow_inputs' % product: handed}),
     }
     for entry in source['entry_points']:
-        task = {'name': _fill(source['entry_points'][entry], values).split(' (')[0],
+        task = {'name': _fill(source['entry_points'][entry]['summary'], values).split(' (')[0],
                 'ansible.builtin.import_role': {'name': 'carbon.keystores.%s' % FLOW}}
         if entry != 'main':
             task['ansible.builtin.import_role']['tasks_from'] = entry + '.yml'

@@ -337,7 +337,7 @@ findings:
       type: str
       sample: The tls keystore still uses the pack's documented default password; replace it with a keystore of your own.
     alias:
-      description: The entry concerned.
+      description: The entry concerned; for V(secret_unresolved), the C([secrets]) alias that does not resolve.
       type: str
-      returned: when the finding is about one entry
+      returned: when the finding is about one entry, or one secret
 '''

@@ -24,6 +24,7 @@ from helpers import FIXTURES, ROOT, VENV_BIN, command_secrets, keytool, pretty, 
 import pki
 from tally import tried
 from sandbox import PACK_PASSWORD, SECURITY, build_cluster
+from test_roles import recap
 
 STOREPASS = 'Matrix-Store-1'
 KEYPASS = 'Matrix-Key-22'
@@ -349,7 +350,8 @@ ROLE_CASES = {
                                             r'must be a bare file name'),
     'symlink in the security folder pointing outside it': ('symlink', {}, r'is a symbolic link to .*outside '
                                                            r'repository/resources/security'),
-    'missing product home': ('no_home', {}, r'has no Identity Server.* configuration file'),
+    'missing product home': ('no_home', {}, r'node1: identity_server_home: .*/node1 has no Identity Server.* '
+                                            r'configuration file'),
     'duplicate table in deployment.toml': ('dup_table', {}, r'line \d+'),
     'deployment.toml not UTF-8': ('not_utf8', {}, r'is not valid UTF-8 at line \d+'),
     'truncated keystore on a node': ('truncated', {}, r'Cannot decide the cluster\'s keystore'),
@@ -377,6 +379,33 @@ ROLE_CASES = {
     'rotation with an unknown key type': (None, {'playbook': 'rotate.yml', 'product_role': 'identity_server',
                                                  'identity_server_key_type': 'dsa'},
                                           r"arg spec 'rotate_stage'(.|\n)*value of identity_server_key_type must be one of"),
+    # an operator's first hour: each refusal names the variable to fix, before any write
+    'secure vault on a home without repository/conf/security': (
+        'no_vault_folder', {'identity_server_encrypt_passwords': 'true',
+                            'identity_server_internal_keystore_password': 'Internal-Pass-77'},
+        r'node1: the folder .*/node1/repository/conf/security does not exist, and the run writes secret-conf.properties '
+        r'there \(identity_server_encrypt_passwords\)'),
+    'unknown product version': (None, {'identity_server_version': '9.9.9'},
+                                r'identity_server_version: 9.9.9 is not a version of Identity Server that this '
+                                r'collection knows; it knows 5.9.0, .*, 7.2.0'),
+    'a version that is no version': (None, {'identity_server_version': 'banana'},
+                                     r'identity_server_version: banana is not a version of Identity Server'),
+    'missing CA certificate file': (None, {'identity_server_ca_certificates': ['{root}/nowhere/ca.pem']},
+                                    r'identity_server_ca_certificates item 1: Cannot find .*/nowhere/ca.pem on the '
+                                    r'controller'),
+    'mistyped internal keystore password on an encrypted cluster': (
+        'encrypted', {'identity_server_encrypt_passwords': 'true',
+                      'identity_server_internal_keystore_password': 'Internal-Typo-77'},
+        r'node1: identity_server_internal_keystore_password does not open the internal keystore, whose key reads the '
+        r'secure vault'),
+}
+# The node a refusal fails (the others stop with it, unmarked): a refusal of one node's state names that node.
+GUILTY = {
+    'wrong keystore password': ['node1'],
+    'symlink in the security folder pointing outside it': ['node1'],
+    'missing product home': ['node1'],
+    'secure vault on a home without repository/conf/security': ['node1'],
+    'mistyped internal keystore password on an encrypted cluster': ['node1', 'node2'],
 }
 
 
@@ -416,6 +445,12 @@ def _break(root, how):
         (folder / 'leaf.key').write_text(pki.key_pem(key, 'Leaf-Passphrase-1'))
         (folder / 'other.pem').write_text(pki.pem(pki.issue(pki.new_key().public_key(), 'other.example.org', ca)))
         (folder / 'stranger-ca.pem').write_text(pki.pem(pki.make_ca('Stranger CA')[1]))
+    elif how == 'no_vault_folder':
+        shutil.rmtree(home / 'repository/conf/security')
+    elif how == 'encrypted':
+        rc, output = _role_run(root, extra={'identity_server_encrypt_passwords': 'true',
+                                            'identity_server_internal_keystore_password': 'Internal-Pass-77'})
+        assert rc == 0, output[-3000:]
     elif how == 'unknown_alias':
         keytool('-storepasswd', '-keystore', security / 'wso2carbon.jks', '-storepass', PACK_PASSWORD, '-new',
                 'Own-Pass-12')
@@ -441,6 +476,9 @@ def test_role(tmp_path, case):
         assert 'Traceback' not in output, output[-4000:]
         assert _digests(files) == before, 'the role changed files before refusing'
         assert sorted(str(f) for f in _home_files(tmp_path, ['node1', 'node2'])) == listing, 'the role left new files'
+        if case in GUILTY:
+            failed = {host: counts['failed'] for host, counts in recap(output).items()}
+            assert failed == {node: int(node in GUILTY[case]) for node in ('node1', 'node2')}, failed
         ok = True
     finally:
         tried('role', ok)

@@ -68,12 +68,13 @@ def test_nodes_that_disagree_stop_unless_a_winner_is_named(tmp_path):
     product = 'micro_integrator'
     fingerprints = {name: _own_keystore(node(tmp_path, product, name), product, subject='CN=%s' % name) for name in 'ab'}
     infos = _infos(tmp_path, product, 'ab')
-    with pytest.raises(ClusterError, match=r'The nodes disagree on their TLS keystore: a has %s.*b has %s' % (
-            fingerprints['a'][:23], fingerprints['b'][:23])):
+    with pytest.raises(ClusterError, match=r'The nodes disagree on their TLS keystore: a has %s.*b has %s.*name the node '
+                                           r'whose keystore wins in micro_integrator_keystore_source_node\.$' % (
+                                               fingerprints['a'][:23], fingerprints['b'][:23])):
         cluster.plan(infos, 'tls', None, NEW)
     plan = cluster.plan(infos, 'tls', 'b', NEW)
     assert (plan['action'], plan['source'], plan['needs'], plan['fingerprint']) == ('copy', 'b', ['a'], fingerprints['b'])
-    with pytest.raises(ClusterError, match=r'The node named to win \(z\) is not in this run'):
+    with pytest.raises(ClusterError, match=r'micro_integrator_keystore_source_node=z is not a node of this run'):
         cluster.plan(infos, 'tls', 'z', NEW)
 
 
@@ -81,7 +82,8 @@ def test_a_winner_without_a_keystore_of_its_own_is_refused(tmp_path):
     product = 'api_manager'
     _own_keystore(node(tmp_path, product, 'a'), product)
     node(tmp_path, product, 'b')
-    with pytest.raises(ClusterError, match=r'\(b\) has no usable keystore of its own'):
+    with pytest.raises(ClusterError, match=r'api_manager_keystore_source_node=b names a node without a usable '
+                                           r'keystore of its own'):
         cluster.plan(_infos(tmp_path, product, 'ab'), 'tls', 'b', NEW)
 
 
@@ -341,19 +343,20 @@ def test_refusals_name_a_foreign_password_and_a_new_key_the_internal_keystore_re
     flow = _flow(product)
     plans = {'tls': cluster.plan(infos, 'tls', None, NEW)}
     assert 'on a is protected by another password than identity_server_keystore_password' in \
-        cluster.refusals(infos, flow, plans, {})[0]
+        cluster.node_refusals(infos, flow, plans)['a'][0]
     # [keystore.internal] reading the cluster's keystore, and a new key for it
     apply_tables(infos['a'], {'keystore.internal': {'file_name': 'own.jks', 'alias': 'own', 'password': 'Other-Pass-99',
                                                     'key_password': 'Other-Pass-99'}})
     infos = _infos(tmp_path, product, 'a')
     judged = {'tls': {'mode': 'import', 'same_key_as_current': False, 'problems': []}}
-    found = cluster.refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, judged)
+    assert cluster.node_refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans) == {'a': []}
+    found = cluster.material_refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, judged)
     assert found == ['identity_server_tls_private_key: it would replace the key of %s/%s/own.jks, which '
                      '[keystore.internal] also reads on a; data encrypted with that key would become unreadable. Give '
                      '[keystore.internal] a keystore of its own first (run the role without identity_server_fresh_install).'
                      % (home, SECURITY)]
     renewal = {'tls': {'mode': 'import', 'same_key_as_current': True, 'problems': []}}
-    assert cluster.refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, renewal) == []
+    assert cluster.material_refusals(infos, dict(flow, keystore_password='Other-Pass-99'), plans, renewal) == []
 
 
 def _with_contents(info):
@@ -373,14 +376,32 @@ def test_the_preflight_judges_every_node_once_and_plans_nothing_while_a_node_can
     infos = _infos(tmp_path, product, 'ab')
     flow = _flow(product, internal_keystore_password='Internal-1')
     judged = cluster.preflight(infos, flow)
-    assert judged['refusals'] == []
+    assert judged['refusals'] == {'a': [], 'b': []} and judged['cluster_refusals'] == []
     assert judged['plans']['tls']['action'] == 'generate' and judged['plans'] == cluster.plan_keystores(infos, flow)
     assert [change['purpose'] for change in judged['password_changes']['a']] == ['internal']
     assert judged['reopen'] == {'a': [], 'b': []}
     unreadable = dict(infos, c={'msg': 'Cannot read /nowhere/repository/conf/deployment.toml: no such file'})
     stopped = cluster.preflight(unreadable, flow)
     assert stopped['plans'] == {} and stopped['password_changes'] == {}
-    assert stopped['refusals'] == ['c: Cannot read /nowhere/repository/conf/deployment.toml: no such file.']
+    assert stopped['refusals'] == {'a': [], 'b': [], 'c': [
+        'c: identity_server_home: Cannot read /nowhere/repository/conf/deployment.toml: no such file.']}, \
+        'the node that cannot be read is the one refused, naming the variable that points at it'
+
+
+def test_an_internal_password_that_does_not_open_the_vault_is_refused_on_each_node_naming_the_variable(tmp_path):
+    product = 'api_manager'
+    info = inspect(node(tmp_path, product, 'a'), product)
+    closed = {'purpose': 'internal', 'code': 'secret_unresolved', 'severity': 'error',
+              'message': 'The $secret{} values of x cannot be decrypted with the internal keystore and the password '
+                         'given: Cannot open keystore y: the store password is wrong.'}
+    one_value = dict(closed, alias='keystore_password', message='keystore.tls.password = $secret{keystore_password}')
+    infos = {'a': dict(info, findings=[closed]), 'b': dict(info, findings=[one_value])}
+    judged = cluster.preflight(infos, _flow(product, internal_keystore_password='Typo-Pass-1'))
+    assert judged['refusals']['a'] == [
+        'a: api_manager_internal_keystore_password does not open the internal keystore, whose key reads the secure '
+        'vault: Cannot open keystore y: the store password is wrong. Give the password the internal keystore has now; '
+        'without it the $secret{} passwords of the configuration cannot be read.']
+    assert judged['refusals']['b'] == [], 'a value that does not decrypt is no closed vault'
 
 
 def test_a_key_to_generate_is_built_once_from_nothing(tmp_path):

@@ -46,17 +46,19 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
     ``new_keystore``: {file_name, type, alias} of the keystore to generate when there is none
     (its path is in the security folder); ``distinct_from``: see node_state."""
     states = {host: node_state(info, purpose, distinct_from) for host, info in sorted(infos.items())}
+    variable = '%s_keystore_source_node' % next((info['product'] for info in infos.values() if info.get('product')),
+                                                 'the role\'s')
     blocked = {host: reason for host, (state, reason) in states.items() if state in ('unknown', 'broken')}
     if blocked:
-        raise ClusterError('Cannot decide the cluster\'s keystore: %s. Fix these nodes or their configuration first; '
-                           'nothing was changed.' % '; '.join('%s: %s' % item for item in blocked.items()))
+        raise ClusterError('Cannot decide the cluster\'s keystore: %s. Fix these nodes or their configuration first.'
+                           % '; '.join('%s: %s' % item for item in blocked.items()))
     proper = {host: fingerprint for host, (state, fingerprint) in states.items() if state == 'proper'}
     if source_node:
         if source_node not in infos:
-            raise ClusterError('The node named to win (%s) is not in this run; run it with that node.' % source_node)
+            raise ClusterError('%s=%s is not a node of this run; run it with that node.' % (variable, source_node))
         if source_node not in proper:
-            raise ClusterError('The node named to win (%s) has no usable keystore of its own (it carries the pack\'s '
-                               'default or none).' % source_node)
+            raise ClusterError('%s=%s names a node without a usable keystore of its own (it carries the pack\'s '
+                               'default or none).' % (variable, source_node))
         winners = {source_node: proper[source_node]}
     else:
         winners = proper
@@ -66,10 +68,10 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
         for host, fingerprint in sorted(proper.items()):
             groups.setdefault(fingerprint, []).append(host)
         raise ClusterError('The nodes disagree on their %s keystore: %s. WSO2 needs one keystore on every node of a '
-                           'product; name the node whose keystore wins in the role\'s keystore_source_node variable. '
-                           'Nothing was changed.' % (LABELS.get(purpose, purpose), '; '.join(
+                           'product; name the node whose keystore wins in %s.'
+                           % (LABELS.get(purpose, purpose), '; '.join(
                                '%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
-                               for fingerprint, hosts in groups.items())))
+                               for fingerprint, hosts in groups.items()), variable))
     if not fingerprints:
         new_keystore = new_keystore or {}
         file_name = new_keystore.get('file_name')
@@ -322,49 +324,61 @@ def plan_keystores(infos, flow):
 
 
 def preflight(infos, flow):
-    """The whole preflight judgement, once for the cluster, from every node's product_info: {'plans': by
-    purpose, 'refusals': sentences, 'password_changes': by host, 'reopen': by host, the stores whose new
-    password must be tried because the configured one does not open them}. Nothing is planned for a cluster
-    with a node that cannot be read."""
-    found, changes, reopen = [], {}, {}
+    """The whole preflight judgement, once for the cluster, from every node's product_info: {'plans': by purpose,
+    'refusals': {host: sentences}, what each node does not allow (the flow fails that node, so that the recap names
+    the guilty one), 'cluster_refusals': sentences about the cluster as a whole, 'password_changes': by host,
+    'reopen': by host, the stores whose new password must be tried because the configured one does not open them}.
+    Nothing is planned for a cluster with a node that cannot be read."""
+    role = flow['product']
+    found = {host: [] for host in infos}
+    cluster_found, changes, reopen = [], {}, {}
     for host, info in sorted(infos.items()):
         if not info.get('config_file'):
-            found.append('%s: %s' % (host, str(info.get('msg') or 'product_info returned nothing').rstrip('.') + '.'))
+            found[host].append('%s: %s_home: %s' % (host, role, str(info.get('msg') or 'product_info returned nothing')
+                                                   .rstrip('.') + '.'))
             continue
         misplaced = [item['message'] for item in info.get('findings') or [] if item.get('code') in MISPLACED]
         if misplaced:
-            found.append('%s: %s Put the file itself into the security folder and point the configuration at it '
-                         'there.' % (host, ' '.join(misplaced)))
+            found[host].append('%s: %s Put the file itself into the security folder and point the configuration at it '
+                               'there.' % (host, ' '.join(misplaced)))
+        closed = [item['message'] for item in info.get('findings') or []
+                  if item.get('code') == 'secret_unresolved' and not item.get('alias')]
+        if closed:
+            found[host].append('%s: %s_internal_keystore_password does not open the internal keystore, whose key reads '
+                               'the secure vault: %s. Give the password the internal keystore has now; without it the '
+                               '$secret{} passwords of the configuration cannot be read.'
+                               % (host, role, closed[0].split(': ', 1)[-1].rstrip('.')))
     planned = {}
-    if not found:
+    if not any(found.values()):
         try:
             planned = plan_keystores(infos, flow)
         except ClusterError as exc:
-            found.append(str(exc))
+            cluster_found.append(str(exc))
     if planned:
-        found.extend(refusals(infos, flow, planned, {}))
+        for host, sentences in node_refusals(infos, flow, planned).items():
+            found[host].extend(sentences)
         paths = [plan_['path'] for plan_ in planned.values() if plan_.get('path')]
         for host, info in sorted(infos.items()):
             changes[host] = password_changes(info, flow, paths)['changes']
             reopen[host] = [change for change in changes[host] if not change['opens']]
-    return {'plans': planned, 'refusals': found, 'password_changes': changes, 'reopen': reopen}
+    return {'plans': planned, 'refusals': found, 'cluster_refusals': cluster_found, 'password_changes': changes,
+            'reopen': reopen}
 
 
-def refusals(infos, flow, plans, judged):
-    """What the preflight refuses once every node has been read and the plans are made, as sentences: a
-    cluster keystore the role's password does not open, PEM material the cluster cannot take (``judged``),
-    password changes a node cannot take."""
-    found = []
+def node_refusals(infos, flow, plans):
+    """{host: sentences} of what each node refuses once every node has been read and the plans are made: a
+    cluster keystore the role's password does not open (on the node it is taken from), password changes a node
+    cannot take."""
+    found = {host: [] for host in infos}
     for purpose, plan_ in sorted(plans.items()):
         source = plan_.get('source')
         if source and ((infos[source].get('secrets') or {}).get(purpose) or {}).get('password') != flow['keystore_password']:
-            found.append('The cluster\'s %s keystore on %s is protected by another password than %s_keystore_password; '
-                         'the role does not change the cluster keystores\' passwords. Give the password the nodes use.'
-                         % (LABELS.get(purpose, purpose), source, flow['product']))
-    found.extend(material_refusals(infos, flow, plans, judged))
+            found[source].append('The cluster\'s %s keystore on %s is protected by another password than '
+                                 '%s_keystore_password; the role does not change the cluster keystores\' passwords. Give '
+                                 'the password the nodes use.' % (LABELS.get(purpose, purpose), source, flow['product']))
     paths = [plan_['path'] for plan_ in plans.values() if plan_.get('path')]
-    for _host, info in sorted(infos.items()):
-        found.extend(password_changes(info, flow, paths)['refusals'])
+    for host, info in sorted(infos.items()):
+        found[host].extend(password_changes(info, flow, paths)['refusals'])
     return found
 
 

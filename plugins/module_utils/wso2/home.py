@@ -41,7 +41,7 @@ def find_config(profile, home, read):
         if data is not None:
             return path, data
         tried.append(path)
-    raise KeystoreError('%s has no %s configuration file (looked for %s); is home the product home?'
+    raise KeystoreError('%s has no %s configuration file (looked for %s); is it the product home?'
                         % (home, profile.label, ' and '.join(tried)))
 
 
@@ -176,7 +176,7 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
                                      '[secrets] %s with the internal key %r.' % (
                                          name, alias, config_path, 'has no such alias' if alias not in (
                                              data.get(vault.SECRETS_TABLE) or {}) else 'holds a value that does not '
-                                         'decrypt', key.alias)))
+                                         'decrypt', key.alias), alias=alias))
         else:
             resolved[name] = plain
     return resolved
