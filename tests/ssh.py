@@ -35,7 +35,7 @@ def why_not():
         return 'the SSH tests create accounts and start sshd, which needs root'
     for tool in ('/usr/sbin/sshd', '/usr/bin/sudo', '/usr/bin/ssh', '/usr/bin/ssh-keygen', '/usr/sbin/useradd'):
         if not Path(tool).exists():
-            return '%s is missing (.ci/run installs openssh-server, openssh-client and sudo)' % tool
+            return '%s is missing (make test installs openssh-server, openssh-client and sudo)' % tool
     return None
 
 

@@ -63,7 +63,7 @@ def test_report_names_every_node_colours_expiry_and_fails_on_request(tmp_path):
     assert 'expire within 20 days' in due.stdout and 'node2 primary' in due.stdout and 'node3 primary' in due.stdout
     assert _audit(inventory, '-e', 'audit_fail_within_days=5', '-e', 'audit_warn_days=5').returncode != 0  # node3
 
-    assert CHROMIUM, 'Debian\'s chromium package is needed for the screenshot (.ci/run installs it)'
+    assert CHROMIUM, 'Debian\'s chromium package is needed for the screenshot (make test installs it)'
     screenshot = tmp_path / 'audit-report.png'
     profile = tmp_path / 'chromium-profile'
     shot = subprocess.run([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

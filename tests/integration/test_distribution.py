@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
+import tarfile
+
+import yaml
 
 from helpers import ROOT, VENV_BIN, command_secrets, scan_for_secrets
 from sandbox import SECURITY, build_cluster
@@ -23,6 +27,33 @@ def _build(tmp_path, env):
     assert built.returncode == 0, built.stdout + built.stderr
     (tarball,) = tmp_path.glob('carbon-keystores-*.tar.gz')
     return tarball
+
+
+# What the artifact ships: galaxy.yml's manifest is an allow-list, and this is what it must allow (every tracked file
+# that matches, nothing else). Development files stay out: ansible.cfg, tests, bench, tools, the demo, images.
+SHIPPED = ('README.md', 'LICENSE', 'CHANGELOG.rst', 'requirements.txt', 'meta/runtime.yml',
+           'meta/execution-environment.yml', 'changelogs/changelog.yaml', 'changelogs/config.yaml', 'docs/*.md',
+           'docs/awx/*.yml', 'plugins/*.py', 'plugins/*.yml', 'roles/*.yml', 'playbooks/*.yml')
+MAX_ARTIFACT_BYTES = 250 * 1024
+
+
+def test_the_artifact_ships_exactly_the_allowed_files_with_the_license(tmp_path):
+    tarball = _build(tmp_path, _isolated_env(tmp_path, tmp_path / 'none'))
+    with tarfile.open(tarball) as archive:
+        shipped = {member.name for member in archive.getmembers() if member.isfile()}
+        license_text = archive.extractfile('LICENSE').read().decode()
+    tracked = subprocess.run(['git', 'ls-files', '--cached', '--others', '--exclude-standard'], capture_output=True,
+                             text=True, cwd=str(ROOT), check=True).stdout.split()
+    wanted = {path for path in tracked if any(fnmatch.fnmatch(path, pattern) for pattern in SHIPPED)}
+    assert shipped - {'MANIFEST.json', 'FILES.json'} == wanted, (
+        'unexpected: %s; missing: %s' % (sorted(shipped - wanted - {'MANIFEST.json', 'FILES.json'}),
+                                         sorted(wanted - shipped)))
+    assert not any(name.startswith(('tests/', 'bench/', 'tools/', 'demo/')) or name == 'ansible.cfg'
+                   or name.endswith(('.png', '.pyc')) for name in shipped)
+    assert 'GNU GENERAL PUBLIC LICENSE' in license_text and 'Version 3, 29 June 2007' in license_text
+    assert tarball.stat().st_size < MAX_ARTIFACT_BYTES, tarball.stat().st_size
+    galaxy = yaml.safe_load((ROOT / 'galaxy.yml').read_text())
+    assert galaxy['license'] == ['GPL-3.0-or-later'] and 'build_ignore' not in galaxy
 
 
 def test_identity_server_playbook_from_an_installed_tarball_converges_a_sandbox(tmp_path):
@@ -66,6 +97,11 @@ def test_ansible_builder_creates_an_execution_environment_context(tmp_path):
     assert create.returncode == 0, create.stdout + create.stderr
     context = work / 'context'
     containerfile = next(p for p in (context / 'Containerfile', context / 'Dockerfile') if p.exists()).read_text()
+    # the image runs the Python the definition names (UBI 9's /usr/bin/python3 is 3.9, too old for ansible-core 2.19)
+    interpreter = yaml.safe_load((ROOT / 'execution-environment.yml').read_text())['dependencies']['python_interpreter']
+    assert interpreter['python_path'].endswith('python3.11')
+    assert 'ARG PYCMD="%s"' % interpreter['python_path'] in containerfile
+    assert 'ARG PYPKG="%s"' % interpreter['package_system'] in containerfile
     assert 'ansible-galaxy collection install' in containerfile and 'requirements.yml' in containerfile
     assert (context / '_build' / 'collections' / 'carbon-keystores.tar.gz').exists()
     python_requirements = (context / '_build' / 'requirements.txt').read_text()

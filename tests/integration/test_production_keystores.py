@@ -25,10 +25,11 @@ PASSPHRASE = 'Key-Passphrase-77'
 NODES = ['node1', 'node2', 'node3']
 
 
-def run(inventory, product, variables=None, playbook=None, check=True, secrets=()):
-    """The product playbook with ``variables`` in a vars file (-e @file), scanned for every secret it holds."""
+def run(inventory, product, variables=None, playbook=None, check=True, secrets=(), extra=()):
+    """The product playbook with ``variables`` in a vars file (-e @file), scanned for every secret it holds;
+    ``extra``: more arguments (--check, --diff)."""
     command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory),
-               str(ROOT / 'playbooks' / (playbook or '%s.yml' % product))]
+               str(ROOT / 'playbooks' / (playbook or '%s.yml' % product))] + list(extra)
     if variables:
         path = Path(inventory).parent / ('vars-%d.yml' % len(list(Path(inventory).parent.glob('vars-*.yml'))))
         path.write_text(yaml.safe_dump(variables))
