@@ -247,12 +247,16 @@ def base64_forms(secret):
     return forms
 
 
-def scan_for_secrets(output, secrets, roots=()):
+def scan_for_secrets(output, secrets, roots=(), public=()):
     """Fail when ``output`` shows a secret (as it is, or inside base64), a private key, or keystore bytes in
-    base64; tally the run."""
+    base64; tally the run. ``public``: names that may contain a secret and are no leak where they occur whole (a
+    product home whose path contains the keystore password)."""
     SECRET_SCAN['runs'] += 1
     scanned = [secret for secret in set(secrets) - PUBLIC_PASSWORDS if secret]
-    hits = [repr(secret) for secret in scanned if secret in output]
+    named = output
+    for name in sorted(public, key=len, reverse=True):
+        named = named.replace(name, '<public name>')
+    hits = [repr(secret) for secret in scanned if secret in named]
     # a secret of 8 characters or more leaves 9 or more base64 characters of its own: no accidental match
     hits.extend('%r in base64' % secret for secret in scanned
                 if len(secret) >= 8 and any(form in output for form in base64_forms(secret)))

@@ -12,6 +12,7 @@ from matplotlib import image
 
 from helpers import ROOT, VENV_BIN, command_secrets, keytool, scan_for_secrets
 from sandbox import PACK_PASSWORD, SECURITY, build_cluster
+from test_roles import play, recap
 
 PASSWORD = 'Audit-Pass-2026'
 NODES = ['node1', 'node2', 'node3']
@@ -60,7 +61,9 @@ def test_report_names_every_node_colours_expiry_and_fails_on_request(tmp_path):
 
     due = _audit(inventory, '-e', 'audit_fail_within_days=20')
     assert due.returncode != 0
-    assert 'expire within 20 days' in due.stdout and 'node2 primary' in due.stdout and 'node3 primary' in due.stdout
+    assert 'On node2, 3 certificate(s) expire within 20 days' in due.stdout and 'primary: 9 days left' in due.stdout
+    assert 'On node3, ' in due.stdout and 'On node1, ' not in due.stdout
+    assert {host: counts['failed'] for host, counts in recap(due.stdout).items()} == {'node1': 0, 'node2': 1, 'node3': 1}
     assert _audit(inventory, '-e', 'audit_fail_within_days=5', '-e', 'audit_warn_days=5').returncode != 0  # node3
 
     assert CHROMIUM, 'Debian\'s chromium package is needed for the screenshot (make test installs it)'
@@ -80,3 +83,43 @@ def test_report_names_every_node_colours_expiry_and_fails_on_request(tmp_path):
     assert ((rgb == [0xff, 0xf4, 0xd6]).all(axis=2)).sum() > 1000
     if os.environ.get('CARBON_UPDATE_DOCS'):
         shutil.copyfile(screenshot, DOCS_SCREENSHOT)
+
+
+def test_an_audit_that_cannot_read_the_secure_vault_fails_naming_every_store(tmp_path):
+    """A scheduled audit that lost its credential must not stay green: on a cluster whose passwords are in the
+    secure vault, the audit without the internal keystore's password fails on every node, naming each store and
+    why; report.json says why each row is unknown. With the password it passes."""
+    nodes = NODES[:2]
+    vault = {'identity_server_encrypt_passwords': 'true', 'identity_server_internal_keystore_password': 'Audit-Internal-61',
+             'identity_server_keystore_password_file': 'persist'}
+    inventory = build_cluster(tmp_path, 'identity_server', nodes, PASSWORD, vault)
+    play(inventory, 'identity_server')
+    blind_inventory = tmp_path / 'blind.ini'
+    blind_inventory.write_text(inventory.read_text().replace('identity_server_internal_keystore_password=Audit-Internal-61\n', ''))
+    assert 'Audit-Internal-61' not in blind_inventory.read_text()
+    report_dir = tmp_path / 'report'
+    blind = _audit(blind_inventory, '-e', 'audit_report_dir=%s' % report_dir, '-e', 'audit_fail_within_days=4000')
+    assert blind.returncode != 0
+    assert {host: counts['failed'] for host, counts in recap(blind.stdout).items()} == {node: 1 for node in nodes}
+    for node in nodes:
+        assert 'The audit could not read 4 store(s) of %s' % node in blind.stdout
+    for purpose, path in (('primary', 'wso2is.jks'), ('internal', 'wso2carbon.jks'), ('tls', 'wso2is.jks'),
+                          ('truststore', 'client-truststore.jks')):
+        assert '%s: The %s' % (purpose, 'truststore' if purpose == 'truststore' else '%s keystore' % purpose) in blind.stdout
+        assert '%s/%s cannot be opened: the password cannot be read back: it is a $secret{} placeholder (give the ' \
+               'internal keystore\'s password to read the secure vault)' % (tmp_path / 'node1' / SECURITY, path) in blind.stdout
+    data = json.loads((report_dir / 'report.json').read_text())
+    rows = [row for host in data['hosts'] for row in host['rows']]
+    assert len(rows) == 8 and all(row['state'] == 'unknown' and row['not_after'] is None for row in rows)
+    assert all('$secret{} placeholder' in row['reason'] for row in rows), rows
+    assert len(data['unreadable']) == 8
+    page = (report_dir / 'report.html').read_text()
+    assert page.count('<tr class="unknown">') == 8 and page.count('<td class="days">unknown</td>') == 8
+    # an operator who knows the audit is blind on purpose can say so; expiry still cannot be judged then
+    assert _audit(blind_inventory, '-e', 'audit_allow_unreadable=true').returncode == 0
+    assert _audit(blind_inventory, '-e', 'audit_allow_unreadable=true', '-e', 'audit_fail_within_days=4000'
+                  ).returncode != 0, 'an unknown expiry counts as due'
+
+    seeing = _audit(inventory, '-e', 'audit_fail_within_days=30')
+    assert seeing.returncode == 0, seeing.stdout[-3000:]
+    assert seeing.stdout.count('findings: none') == 2

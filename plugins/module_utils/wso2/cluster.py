@@ -17,8 +17,17 @@ from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import produ
 LABELS = {'tls': 'TLS', 'primary': 'primary'}
 
 
+def is_pack_keystore(described):
+    """Whether a purpose reads the pack's own keystore: its file and alias (and, as node_state asks, its password)
+    are the pack's. A keystore of the operator's or of this role's is never the pack's, whatever its password, even
+    the pack's documented one (a role run with <role>_keystore_password=wso2carbon must keep its own key)."""
+    name = str(described.get('path') or '').rsplit('/', 1)[-1]
+    return name in products.PACK_KEYSTORE_NAMES and str(described.get('alias') or '').lower() == products.DEFAULT_ALIAS
+
+
 def node_state(info, purpose, distinct_from=None):
-    """('proper', fingerprint) / ('default', None) / ('unknown', reason) for one node's keystore of ``purpose``.
+    """('proper', fingerprint) / ('default', None) / ('unknown', reason) for one node's keystore of ``purpose``:
+    'default' while it is the pack's keystore (its file, alias and password the pack's) or none.
 
     ``distinct_from``: the path (relative to the home) of another cluster keystore; a purpose that still
     reads that file has no keystore of its own yet (a primary keystore being separated from the TLS one)."""
@@ -28,7 +37,7 @@ def node_state(info, purpose, distinct_from=None):
     state = described.get('password_state', '')
     if state.startswith('unknown'):
         return 'unknown', 'its password cannot be read back (%s)' % state[len('unknown: '):]
-    if state == 'default' or described.get('keystore_status') in ('missing', None):
+    if state == 'default' and is_pack_keystore(described) or described.get('keystore_status') in ('missing', None):
         return 'default', None
     if described.get('keystore_status') != 'ok' or not described.get('fingerprint_sha256'):
         return 'broken', 'its %s keystore %s cannot be used (%s)' % (

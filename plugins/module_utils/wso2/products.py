@@ -15,6 +15,8 @@ DEFAULT_ALIAS = 'wso2carbon'
 # Passwords every copy of a pack ships and WSO2's documentation prints: no secret, and also the pack's keystore file
 # and alias name, so that masking them would only garble names (********.jks).
 PUBLIC_PASSWORDS = (DEFAULT_PASSWORD,)
+# The pack's own keystore files (Identity Server 7.1 and later ship the .p12 one).
+PACK_KEYSTORE_NAMES = ('wso2carbon.jks', 'wso2carbon.p12')
 PURPOSES = ('primary', 'internal', 'tls', 'truststore', 'tenant')
 TABLES = {'primary': 'keystore.primary', 'internal': 'keystore.internal', 'tls': 'keystore.tls',
           'truststore': 'truststore', 'tenant': 'keystore.tenant'}
