@@ -298,7 +298,7 @@ def test_toml_and_product_homes(tmp_path, inputs):
     homes.mkdir()
     cases.append(Case('product_info:missing product home', 'product_info',
                       dict(product='identity_server', home=str(homes / 'no-such-home')),
-                      r'has no Identity Server.* configuration file \(looked for .*\); is home the product home\?',
+                      r'has no Identity Server.* configuration file \(looked for .*\); is it the product home\?',
                       [homes]))
     locked = tmp_path / 'locked'
     locked.mkdir()
