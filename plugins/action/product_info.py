@@ -42,6 +42,7 @@ class ActionModule(RemoteFileAction):
         stores = sorted({described['path'].rsplit('/', 1)[0] for described in result.get('purposes', {}).values()
                          if described.get('path')})
         result['folders'] = {path: read_home.folder(path) for path in read_home.folders + stores}
+        result['links'] = read_home.links()
         if args['return_content']:
             # what was read, and every keystore-like file of the security folder: a later write to any of
             # them (the flow's cluster keystore) is a compare-and-swap against this read

@@ -282,6 +282,14 @@ folders:
   type: dict
   version_added: 0.4.0
   sample: {"/opt/wso2is/repository/conf/security": {"kind": "directory", "writable": true}}
+links:
+  description:
+    - Every path read below the home that is a symbolic link, or lies in a folder reached through one, with where it
+      really is. The product roles refuse, before any write, a write to such a path; the home itself may be a link.
+  returned: always
+  type: dict
+  version_added: 0.4.0
+  sample: {"/opt/wso2is/repository/resources/security/wso2is.jks": "/etc/shadow"}
 secrets:
   description: Per purpose, C(password) and C(key_password) as the product would use them (placeholders unresolved).
   returned: when O(return_secrets=true)

@@ -125,6 +125,15 @@ options:
             secure vault's files belong to the product's account whoever runs the task).
         type: path
         version_added: 0.3.0
+      within:
+        description:
+          - The product home this file lies in. The write then reaches the file's folder from there one name at a time
+            without following a symbolic link, and refuses a link anywhere below the home, or at the file itself, and a
+            path outside the home; it reads, locks, creates and renames relative to that folder, and gives the file its
+            mode and owner through its own descriptor. The product roles give every write its node's home, so that
+            whoever can write the product's folders cannot make a root run write elsewhere.
+        type: path
+        version_added: 0.4.0
       diff:
         description:
           - What to show of this file's change in diff mode (C(before), C(after), C(before_header), C(after_header)),
@@ -267,6 +276,7 @@ conflict:
 import base64
 import binascii
 import os
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -280,13 +290,21 @@ def read(module):
                                                           params['max_size']))
 
 
-def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False, predicted=None):
+def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False, predicted=None, within=None,
+         ownership=(None, None)):
     """One compare-and-swap of ``path`` to ``data`` under the folder lock: {changed, sha256, backup_file}.
     ``leave_identical``: a file that already holds the bytes is not rewritten. ``predicted``: in check mode,
     {path: SHA-256} of what the earlier items of this run would have written; a later item of the same path is
     compared against that instead of the disk, as the real run would compare it."""
     after = transport.sha256_of(data)
     predicted = {} if predicted is None else predicted
+    if within:
+        done = transport.swap_within(module, within, path, data, expected_sha256, new_file_mode, backup,
+                                     module.params.get('mode'), ownership[0], ownership[1], leave_identical,
+                                     predicted.get(path))
+        if module.check_mode and done['changed']:
+            predicted[path] = after
+        return done
     with transport.folder_lock(path):
         before = transport.check_unchanged(path, expected_sha256, predicted.get(path) if module.check_mode else None)
         if leave_identical and before == after:
@@ -326,9 +344,11 @@ def write_many(module):
     ownership = {}
     for like in {item['owner_like'] for item in module.params['writes'] if item.get('owner_like')}:
         try:
-            found = os.stat(like)
+            found = os.lstat(like)
         except OSError as exc:
             module.fail_json(msg='writes: cannot give a file the owner of %s: %s.' % (like, exc.strerror))
+        if stat.S_ISLNK(found.st_mode):
+            module.fail_json(msg='writes: %s is a symbolic link; no file is given the owner of a link.' % like)
         ownership[like] = (str(found.st_uid), str(found.st_gid))
     for item in module.params['writes']:
         path = item['path']
@@ -341,7 +361,9 @@ def write_many(module):
         module.params['owner'], module.params['group'] = ownership.get(item.get('owner_like'), task_ownership)
         try:
             results.append(dict(path=path, **swap(module, path, data, item['expected_sha256'], item['new_file_mode'],
-                                                  item['backup'], leave_identical=True, predicted=predicted)))
+                                                  item['backup'], leave_identical=True, predicted=predicted,
+                                                  within=item.get('within'),
+                                                  ownership=ownership.get(item.get('owner_like'), task_ownership))))
         except Conflict as exc:
             module.fail_json(msg=str(exc), conflict=True, results=results)
         except FileProblem as exc:
@@ -373,6 +395,7 @@ def main():
                 backup=dict(type='bool', default=False),
                 owner_like=dict(type='path'),
                 diff=dict(type='dict'),
+                within=dict(type='path'),
             )),
             assume=dict(type='dict'),
         ),

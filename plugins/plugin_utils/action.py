@@ -162,15 +162,26 @@ class HomeRead:
         """The file's bytes, None when it does not exist."""
         return transport.read_bytes(self.lookup(path), path)
 
+    def links(self):
+        """{path: where it really is} of every path read below the home that is a symbolic link or lies in a folder
+        reached through one (the home itself may be a link): no write may go there."""
+        home = self.home.rstrip('/')
+        real_home = ((self.seen.get(self.home) or {}).get('realpath') or home).rstrip('/')
+        return {path: described['realpath'] for path, described in sorted(self.seen.items())
+                if path.startswith(home + '/') and described.get('realpath')
+                and described['realpath'] != real_home + path[len(home):]}
+
     def assume(self, path, data):
         """From here on, ``path`` holds ``data`` (a file a write would leave: what check mode judges)."""
+        folder, name = path.rsplit('/', 1)
+        real_folder = (self.seen.get(folder) or {}).get('realpath') or folder
         described = {'kind': 'file', 'path': path, 'size': len(data), 'sha256': transport.sha256_of(data),
-                     'content': to_text(base64.b64encode(data)), 'link': False, 'realpath': path, 'mode': '0600'}
+                     'content': to_text(base64.b64encode(data)), 'link': False,
+                     'realpath': '%s/%s' % (real_folder.rstrip('/'), name), 'mode': '0600'}
         old = self.seen.get(path) or {}
         if old.get('kind') == 'file':
             described.update(realpath=old.get('realpath', path), link=old.get('link', False), mode=old.get('mode'))
         self.seen[path] = described
-        folder, name = path.rsplit('/', 1)
         if folder == self.security and name.lower().endswith(products.KEYSTORE_SUFFIXES):
             self.listed[name] = described
 

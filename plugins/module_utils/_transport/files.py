@@ -18,6 +18,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import Conflict, FileProblem
 
@@ -231,3 +232,190 @@ def _sync_folder(folder):
         pass
     finally:
         os.close(handle)
+
+
+# --- writes inside a product home: never through a symbolic link ------------------------------------------------
+# The product's own account can write the product's folders. A link planted where a root (or become) run is about to
+# write would make the run replace, and hand over, a file anywhere on the host. So a write inside a product home
+# reaches its folder from the home one name at a time without following a link (O_NOFOLLOW), reads, locks, creates
+# and renames relative to that folder's descriptor, and gives the file its mode and owner through its own descriptor.
+# The home itself may be a link (/opt/wso2is -> /opt/wso2is-7.0.0): only what lies below it is judged.
+
+_DIRECTORY = getattr(os, 'O_DIRECTORY', 0)
+_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
+
+
+def _link_refusal(path):
+    return FileProblem('%s is a symbolic link (to %s); the collection never writes through a link inside the product '
+                       'home, and nothing was written. Put the file or folder itself there.'
+                       % (path, os.path.realpath(path)))
+
+
+def open_folder_within(home, folder):
+    """A descriptor of ``folder``, reached from ``home`` one name at a time without following a symbolic link; a link,
+    or a folder outside the home, is a FileProblem naming it. The caller closes the descriptor."""
+    home, folder = os.path.normpath(home), os.path.normpath(folder)
+    relative = os.path.relpath(folder, home)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        raise FileProblem('%s is outside the product home %s; the collection writes only inside it, and nothing was '
+                          'written.' % (folder, home))
+    try:
+        descriptor = os.open(home, os.O_RDONLY | _DIRECTORY)
+    except OSError as exc:
+        raise FileProblem('Cannot use the product home %s: %s.' % (home, exc.strerror))
+    reached = home
+    try:
+        for name in ([] if relative == os.curdir else relative.split(os.sep)):
+            reached = os.path.join(reached, name)
+            try:
+                inner = os.open(name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW, dir_fd=descriptor)
+            except OSError as exc:
+                if os.path.islink(reached):
+                    raise _link_refusal(reached)
+                raise FileProblem('Cannot use folder %s: %s.' % (reached, exc.strerror))
+            os.close(descriptor)
+            descriptor = inner
+        return descriptor
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _read_at(folder, name, path):
+    """(bytes, stat) of the file ``name`` in the folder descriptor, (None, None) when there is none; a link is refused."""
+    try:
+        handle = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=folder)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise _link_refusal(path)
+        raise FileProblem('Cannot read %s: %s.' % (path, exc.strerror))
+    try:
+        found = os.fstat(handle)
+        if not stat.S_ISREG(found.st_mode):
+            raise FileProblem('%s is not a regular file; nothing was written.' % path)
+        chunks = []
+        while True:
+            chunk = os.read(handle, 1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b''.join(chunks), found
+    finally:
+        os.close(handle)
+
+
+def _write_new_at(folder, name, data, mode):
+    """Create ``name`` (which must not exist) in the folder descriptor with ``data``, flushed; its descriptor stays
+    open for the caller to give it attributes and close."""
+    handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode, dir_fd=folder)
+    try:
+        os.fchmod(handle, mode)  # the umask must not widen or narrow what the caller asked
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view):]
+        os.fsync(handle)
+        return handle
+    except BaseException:
+        os.close(handle)
+        os.unlink(name, dir_fd=folder)
+        raise
+
+
+def _mode_of(module, wanted, found, new_file_mode):
+    """The mode a written file gets: the one asked (octal or symbolic), else the file's own minus every permission of
+    others, else ``new_file_mode`` for a new file."""
+    if wanted is None:
+        return stat.S_IMODE(found.st_mode) & ~0o007 if found is not None else int(str(new_file_mode), 8)
+    if isinstance(wanted, int):
+        return wanted
+    if str(wanted).isdigit():
+        return int(str(wanted), 8)
+    return module._symbolic_mode_to_octal(found or os.stat_result((stat.S_IFREG,) + (0,) * 9), str(wanted))
+
+
+def _ids(owner, group):
+    """(uid, gid) of an owner and group given by name or number; -1 for one not given."""
+    import grp
+    import pwd
+
+    def number(value, lookup, field):
+        if value in (None, ''):
+            return -1
+        if str(value).isdigit():
+            return int(value)
+        try:
+            return getattr(lookup(str(value)), field)
+        except KeyError:
+            raise FileProblem('%s is no account of this host.' % value)
+    return number(owner, pwd.getpwnam, 'pw_uid'), number(group, grp.getgrnam, 'gr_gid')
+
+
+def swap_within(module, home, path, data, expected_sha256, new_file_mode=DEFAULT_NEW_FILE_MODE, backup=False,
+                mode=None, owner=None, group=None, leave_identical=False, predicted_sha256=None):
+    """Compare-and-swap ``path``, a file inside the product ``home``, to ``data`` without ever following a symbolic
+    link below the home: {changed, sha256, backup_file}. ``predicted_sha256``: in check mode, what earlier writes of
+    this run would have left there. ``owner``/``group``: given to the file (else an existing file keeps its owner)."""
+    folder_path, name = os.path.split(os.path.normpath(path))
+    after = sha256_of(data)
+    folder = open_folder_within(home, folder_path)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # the same lock folder_lock takes: other writers of this folder wait
+        current, found = _read_at(folder, name, path)
+        before = predicted_sha256 if module.check_mode and predicted_sha256 is not None else sha256_of(current)
+        check_unchanged(path, expected_sha256, before)
+        if leave_identical and before == after:
+            return dict(changed=False, sha256=after)
+        if module.check_mode:
+            return dict(changed=before != after, sha256=after)
+        for stale in os.listdir(folder):
+            if stale.startswith('.%s.' % name) and stale.endswith('.tmp'):
+                try:
+                    os.unlink(stale, dir_fd=folder)
+                except OSError:
+                    pass
+        backup_file = None
+        if backup and current is not None:
+            backup_name = '%s.%s.%s' % (name, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S~'))
+            os.close(_owned(_write_new_at(folder, backup_name, current, stat.S_IMODE(found.st_mode) & ~0o007), found))
+            backup_file = os.path.join(folder_path, backup_name)
+        context = module.selinux_context(path) if found is not None and module.selinux_enabled() else None
+        temp = '.%s.%s.tmp' % (name, os.urandom(6).hex())
+        handle = _write_new_at(folder, temp, data, _mode_of(module, mode, found, new_file_mode))
+        try:
+            uid, gid = _ids(owner, group)
+            if found is not None:
+                uid, gid = (found.st_uid if uid == -1 else uid), (found.st_gid if gid == -1 else gid)
+            if (uid, gid) != (-1, -1):
+                try:
+                    os.fchown(handle, uid, gid)
+                except PermissionError:
+                    if (uid, gid) != (os.geteuid(), os.getegid()) and (owner or group):
+                        raise FileProblem('Cannot give %s the owner %s: %s.' % (path, owner or group, 'not permitted'))
+            os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            try:
+                os.unlink(temp, dir_fd=folder)
+            except OSError:
+                pass
+            raise
+        finally:
+            os.close(handle)
+        os.fsync(folder)
+        if context is not None:
+            module.set_context_if_different(path, context, False)
+        return dict(changed=True, sha256=after, backup_file=backup_file)
+    except OSError as exc:
+        raise FileProblem('Cannot write %s: %s.' % (path, exc.strerror))
+    finally:
+        os.close(folder)
+
+
+def _owned(handle, found):
+    """A backup keeps the owner of the file it copies (where this account may give it)."""
+    try:
+        os.fchown(handle, found.st_uid, found.st_gid)
+    except PermissionError:
+        pass
+    return handle

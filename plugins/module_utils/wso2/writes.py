@@ -88,12 +88,13 @@ def computed_item(info, item):
 
 
 def chained(info, items):
-    """``items`` as compare-and-swaps: the first write of a path against the preflight's read of it, a later one
-    against what the item before it wrote. A path written twice shows one diff, from the first state to the last,
-    on its last write."""
+    """``items`` as compare-and-swaps inside the node's home (never through a link below it): the first write of a
+    path against the preflight's read of it, a later one against what the item before it wrote. A path written twice
+    shows one diff, from the first state to the last, on its last write."""
     last_content, first_before, last_index = {}, {}, {}
     for index, item in enumerate(items):
         path = item['path']
+        item['within'] = str(info['home'])  # the write never follows a link below the home (remote_files)
         if path in last_content:
             item['expected_sha256'] = hashlib.sha256(base64.b64decode(last_content[path])).hexdigest()
         else:
@@ -185,15 +186,25 @@ def digests(writes):
 
 
 def write_refusals(info, host, flow, items):
-    """Sentences for the writes ``items`` this node cannot make: a folder that does not exist, or that the account the
-    role writes as cannot create files in (product_info's ``folders``), each naming the files and the variable that
-    asks for them. The flow refuses them before any node writes anything."""
+    """Sentences for the writes ``items`` this node cannot make: a symbolic link where a file would be written or in its
+    folder (product_info's ``links``), a folder that does not exist, or that the account the role writes as cannot
+    create files in (``folders``), each naming the files and the variable that asks for them. The flow refuses them
+    before any node writes anything."""
     role = flow['product']
     folders = info.get('folders') or {}
+    links = info.get('links') or {}
     by_folder = {}
     for item in items:
         by_folder.setdefault(item['path'].rsplit('/', 1)[0], []).append(item['path'])
-    found = []
+    found, named = [], set()
+    for item in items:
+        for linked in (item['path'], item['path'].rsplit('/', 1)[0]):
+            if linked in links and linked not in named:
+                named.add(linked)
+                found.append('%s: %s is a symbolic link (to %s), and the run would write %s there; the collection never '
+                             'writes through a link inside the product home. Put the file or folder itself there; '
+                             'nothing was written on any node.' % (host, linked, links[linked],
+                                                                    item['path'].rsplit('/', 1)[1]))
     for folder, paths in sorted(by_folder.items()):
         described = folders.get(folder)
         if described is None or (described.get('kind') == 'directory' and described.get('writable')):
