@@ -74,6 +74,11 @@ def config_now(info, *results):
 
 
 @_sentences
+def claim_writes(info, items, clusters):
+    return writes.claim(info, list(items or []), dict(clusters or {}))
+
+
+@_sentences
 def write_refusals(info, host, flow, items):
     return writes.write_refusals(info, host, flow, list(items or []))
 
@@ -119,6 +124,13 @@ def trusted_entry(cluster_keystore):
 
 
 @_sentences
+def node_password_changes(info, flow, plans):
+    """The store passwords that change on one node read again (rewrite.yml), on the cluster's plans."""
+    paths = [plan_['path'] for plan_ in dict(plans).values() if plan_.get('path')]
+    return cluster.password_changes(info, flow, paths)['changes']
+
+
+@_sentences
 def pending_tables(info, wanted):
     return cluster.pending_tables(info, wanted)
 
@@ -136,12 +148,14 @@ def migration_problems(before, after):
 class FilterModule:
     def filters(self):
         return {
+            'claim_writes': claim_writes,
             'cluster_keystores': cluster_keystores,
             'config_now': config_now,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
             'keystore_builds': keystore_builds,
             'material_refusals': material_refusals,
+            'node_password_changes': node_password_changes,
             'node_writes': node_writes,
             'migration_problems': migration_problems,
             'migration_writes': migration_writes,

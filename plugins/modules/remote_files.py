@@ -293,7 +293,8 @@ def read(module):
 def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False, predicted=None, within=None,
          ownership=(None, None)):
     """One compare-and-swap of ``path`` to ``data`` under the folder lock: {changed, sha256, backup_file}.
-    ``leave_identical``: a file that already holds the bytes is not rewritten. ``predicted``: in check mode,
+    ``leave_identical``: a file that already holds the bytes is not rewritten (and no conflict: another run, or a
+    claim of this one, wrote just what this write wanted). ``predicted``: in check mode,
     {path: SHA-256} of what the earlier items of this run would have written; a later item of the same path is
     compared against that instead of the disk, as the real run would compare it."""
     after = transport.sha256_of(data)
@@ -306,9 +307,10 @@ def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_ident
             predicted[path] = after
         return done
     with transport.folder_lock(path):
+        if leave_identical and (predicted.get(path) if module.check_mode and path in predicted
+                                else transport.current_sha256(path)) == after:
+            return dict(changed=False, sha256=after)  # already what it must be, whoever wrote it
         before = transport.check_unchanged(path, expected_sha256, predicted.get(path) if module.check_mode else None)
-        if leave_identical and before == after:
-            return dict(changed=False, sha256=after)
         if module.check_mode:
             predicted[path] = after
             return dict(changed=before != after, sha256=after)

@@ -441,3 +441,38 @@ def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once
     new = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA'}}
     assert cluster.vault_keystore(info, flow, new, keep_internal=False) == {
         'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA', 'password': PASSWORD}
+
+
+def test_a_new_keystore_never_takes_a_name_a_node_uses_and_adopts_its_own_earlier_file(tmp_path):
+    product = 'identity_server'
+    for name in 'ab':
+        node(tmp_path, product, name)
+    flow = _flow(product)
+    # an operator's keystore that nothing configures sits at the name the role would choose, on one node
+    foreign = write_keystore(tmp_path / 'a' / SECURITY / 'wso2is.jks', 'Foreign-Pass-1', 'foreign')
+    plans = cluster.plan_keystores(_with_infos(tmp_path, product), flow)
+    assert plans['tls']['action'] == 'generate' and plans['tls']['path'] == '%s/wso2is-2.jks' % SECURITY
+    assert foreign['fingerprint_sha256'] not in str(plans)
+    # the operator chose that name: refused, naming the variable and what holds it
+    with pytest.raises(ClusterError, match=r'identity_server_keystore_file_name=wso2is.jks names a file that exists '
+                                           r'already \(a: .*wso2is.jks is a file this role did not write\)'):
+        cluster.plan_keystores(_with_infos(tmp_path, product), _flow(product, keystore_file_name='wso2is.jks'))
+    # this role's own keystore, left by a run that stopped (or claimed by another controller), is adopted
+    (tmp_path / 'a' / SECURITY / 'wso2is.jks').unlink()
+    own = write_keystore(tmp_path / 'b' / SECURITY / 'wso2is.jks', PASSWORD, 'wso2is')
+    infos = _with_infos(tmp_path, product)
+    plans = cluster.plan_keystores(infos, flow)
+    assert (plans['tls']['action'], plans['tls']['source'], plans['tls']['fingerprint'], plans['tls']['path']) == (
+        'copy', 'b', own['fingerprint_sha256'], '%s/wso2is.jks' % SECURITY)
+    assert cluster.node_refusals(infos, flow, plans) == {'a': [], 'b': []}, 'it opens with the role\'s password'
+    clusters = cluster.cluster_keystores(plans, {}, infos)
+    assert clusters['tls']['needs'] == ['a', 'b'] and clusters['tls']['entries_text'].startswith('wso2is: private key')
+    # the internal keystore configured at that name is never the cluster's: another name
+    apply_tables(infos['b'], {'keystore.internal': {'file_name': 'wso2is.jks', 'alias': 'wso2is', 'password': PASSWORD,
+                                                    'key_password': PASSWORD}})
+    plans = cluster.plan_keystores(_with_infos(tmp_path, product), flow)
+    assert plans['tls']['action'] == 'generate' and plans['tls']['path'] == '%s/wso2is-2.jks' % SECURITY
+
+
+def _with_infos(root, product):
+    return {name: _with_contents(info) for name, info in _infos(root, product, 'ab').items()}

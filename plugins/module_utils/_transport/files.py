@@ -364,9 +364,9 @@ def swap_within(module, home, path, data, expected_sha256, new_file_mode=DEFAULT
         fcntl.flock(folder, fcntl.LOCK_EX)  # the same lock folder_lock takes: other writers of this folder wait
         current, found = _read_at(folder, name, path)
         before = predicted_sha256 if module.check_mode and predicted_sha256 is not None else sha256_of(current)
-        check_unchanged(path, expected_sha256, before)
         if leave_identical and before == after:
-            return dict(changed=False, sha256=after)
+            return dict(changed=False, sha256=after)  # already what it must be, whoever wrote it
+        check_unchanged(path, expected_sha256, before)
         if module.check_mode:
             return dict(changed=before != after, sha256=after)
         for stale in os.listdir(folder):

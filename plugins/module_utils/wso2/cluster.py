@@ -10,8 +10,14 @@ unless the operator names the node whose keystore wins. The fleet is the only st
 from __future__ import annotations
 
 
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
+import base64
+
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError, KeystoreError
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings, vault, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 
 LABELS = {'tls': 'TLS', 'primary': 'primary'}
@@ -152,6 +158,11 @@ def cluster_keystores(plans, built, infos):
                          'chain': made['chain_fingerprints_sha256'], 'content': made['content'],
                          'entries_text': (made.get('diff') or {}).get('after') or writes.entries_text([dict(
                              made, kind='private_key')])}
+        elif plan_.get('adopted'):
+            # a keystore nothing configures yet (place_new_keystore): what it holds is in the plan
+            described = {'fingerprint': plan_['fingerprint'], 'certificate_pem': plan_['certificate_pem'],
+                         'chain': plan_['chain'], 'content': _source_content(infos, plan_),
+                         'entries_text': plan_['entries_text']}
         else:
             source_info = infos[plan_['source']]
             source = source_info['purposes'][purpose]
@@ -160,6 +171,7 @@ def cluster_keystores(plans, built, infos):
                          'entries_text': writes.stored_entries_text(source_info, source['path'])}
         described.update(path=plan_['path'], type=str(plan_['type']).upper(), alias=plan_['alias'],
                          trust_alias=plan_.get('trust_alias') or plan_['alias'], built=bool(made),
+                         generated=plan_['action'] == 'generate',
                          needs=lacking(infos, purpose, plan_['path'], described['chain']))
         clusters[purpose] = described
     return clusters
@@ -327,9 +339,86 @@ def plan_keystores(infos, flow):
     found = {}
     for keystore in flow['keystores']:
         distinct_from = found['tls']['path'] if keystore['purpose'] != 'tls' else None
-        found[keystore['purpose']] = plan(infos, keystore['purpose'], flow['source_node'] or None,
-                                          settings.new_keystore(flow, default_type, keystore['purpose']), distinct_from)
+        planned = plan(infos, keystore['purpose'], flow['source_node'] or None,
+                       settings.new_keystore(flow, default_type, keystore['purpose']), distinct_from)
+        if planned['action'] == 'generate':
+            planned = place_new_keystore(infos, flow, keystore, planned, [item['path'] for item in found.values()])
+        found[keystore['purpose']] = planned
     return found
+
+
+def place_new_keystore(infos, flow, keystore, plan_, planned_paths=()):
+    """A 'generate' plan whose file name no node uses for anything else: a file at that name on any node (a
+    configured store, say the operator's [keystore.internal], or a keystore nothing configures) is never overwritten
+    by another keystore. The name then gets a number (wso2is-2.jks), or, when the operator chose it
+    (<role>_keystore_file_name), the run is refused naming it.
+
+    A keystore at that name that nothing configures, opens with the role's password and holds a key under the
+    cluster's alias is this role's own, left by a run that stopped, or written first by another controller converging
+    the same cluster at once (write.yml's claim): the plan adopts it, as a copy from that node, instead of making a
+    second key."""
+    candidates, taken = {}, {}
+    for host, info in sorted(infos.items()):
+        found = _existing_file(info, plan_['path'], flow['keystore_password'], plan_['alias'])
+        if found is None:
+            continue
+        if found.get('fingerprint'):
+            candidates[host] = found
+        else:
+            taken[host] = found['reason']
+    fingerprints = {item['fingerprint'] for item in candidates.values()}
+    if candidates and not taken and len(fingerprints) == 1 and plan_['path'] not in planned_paths:
+        source = sorted(candidates)[0]
+        adopted = candidates[source]
+        return dict(plan_, action='copy', source=source, fingerprint=adopted['fingerprint'],
+                    certificate_pem=adopted['certificate_pem'], type=adopted['type'], chain=adopted['chain'],
+                    entries_text=adopted['entries_text'], adopted=True,
+                    needs=lacking(infos, keystore['purpose'], plan_['path'], adopted['chain']))
+    if not taken and not candidates and plan_['path'] not in planned_paths:
+        return plan_
+    if keystore.get('file_name'):
+        variable = '%s_%s' % (flow['product'], 'keystore_file_name' if keystore['purpose'] == 'tls'
+                              else 'primary_keystore_file_name')
+        where = '; '.join('%s: %s' % (host, reason) for host, reason in sorted(taken.items())) or \
+            'another cluster keystore of this run has that name'
+        raise ClusterError('%s=%s names a file that exists already (%s), and the role never overwrites a keystore with '
+                           'another; choose another name.' % (variable, keystore['file_name'], where))
+    folder, name = plan_['path'].rsplit('/', 1)
+    stem, extension = name.rsplit('.', 1)
+    for number in range(2, 100):
+        path = '%s/%s-%d.%s' % (folder, stem, number, extension)
+        if path not in planned_paths and all(_existing_file(info, path, None, None) is None for info in infos.values()):
+            return dict(plan_, path=path)
+    raise ClusterError('No free file name for the cluster\'s new keystore near %s; give %s_keystore_file_name.'
+                       % (plan_['path'], flow['product']))
+
+
+def _existing_file(info, path, password, alias):
+    """What the node holds at ``path`` (relative to the home): None when nothing; else, for a keystore nothing
+    configures that opens with ``password`` and holds a private key under ``alias``, its fingerprint, chain,
+    certificate, type and entries; else the reason it is taken."""
+    full = '%s/%s' % (str(info.get('home', '')).rstrip('/'), path)
+    configured = sorted(purpose for purpose, described in (info.get('purposes') or {}).items()
+                        if described.get('path') == full)
+    read = writes.preflight_read(info, full)
+    if not configured and read.get('sha256', 'absent') == 'absent':
+        return None
+    if configured:
+        return {'reason': '%s is the %s store it configures' % (full, ' and '.join(configured))}
+    if password is None:
+        return {'reason': '%s exists' % full}
+    try:
+        store = load_keystore(base64.b64decode(read.get('content', '')), password, full,
+                              key_passwords=[password])
+    except KeystoreError:
+        return {'reason': '%s is a file this role did not write' % full}
+    entry = store.get(str(alias).lower())
+    if entry is None or entry.kind != PRIVATE_KEY or entry.pkcs8 is None:
+        return {'reason': '%s is a keystore without the cluster\'s key %r' % (full, alias)}
+    return {'fingerprint': certificates.fingerprint(entry.certificate), 'type': store.store_type.upper(),
+            'chain': [certificates.fingerprint(der) for der in entry.chain],
+            'certificate_pem': certificates.certificate_pem(entry.certificate),
+            'entries_text': writes.entries_text(inspection.describe_store(store, password)[0])}
 
 
 def preflight(infos, flow):
@@ -381,7 +470,8 @@ def node_refusals(infos, flow, plans):
     found = {host: [] for host in infos}
     for purpose, plan_ in sorted(plans.items()):
         source = plan_.get('source')
-        if source and ((infos[source].get('secrets') or {}).get(purpose) or {}).get('password') != flow['keystore_password']:
+        if source and not plan_.get('adopted') and \
+                ((infos[source].get('secrets') or {}).get(purpose) or {}).get('password') != flow['keystore_password']:
             found[source].append('The cluster\'s %s keystore on %s is protected by another password than '
                                  '%s_keystore_password; the role does not change the cluster keystores\' passwords. Give '
                                  'the password the nodes use.' % (LABELS.get(purpose, purpose), source, flow['product']))

@@ -230,3 +230,13 @@ def _asked_by(info, role, paths):
     if vault.PROPERTIES_FILE in names:
         return '%s_encrypt_passwords' % role
     return 'the keystores of %s_home=%s' % (role, info.get('home'))
+
+
+def claim(info, items, clusters):
+    """Of a node's writes, the cluster keystores generated this run: written to the cluster's first node before any
+    other write of the run, as a compare-and-swap against their absence. Of two controllers converging one cluster at
+    once, only one claims the file; the other stops before writing anything, and its next run adopts the claimed
+    keystore (cluster.place_new_keystore) instead of splitting the cluster between two keys."""
+    home = str(info['home']).rstrip('/')
+    generated = {'%s/%s' % (home, keystore['path']) for keystore in clusters.values() if keystore.get('generated')}
+    return [item for item in items if item['path'] in generated]
