@@ -24,7 +24,8 @@ class ActionModule(RemoteFileAction):
     def execute(self, args, task_vars):
         home = args['home'].rstrip('/') or '/'
         profile = products.profile_for(args['product'], args.get('version'))
-        read_home = self.read_home(profile, home, task_vars, extra=['%s/%s' % (home, name) for name in PASSWORD_FILES])
+        read_home = self.read_home(profile, home, task_vars, extra=['%s/%s' % (home, name) for name in PASSWORD_FILES]
+                                   + ['%s/%s/%s' % (home, products.SECURITY_DIR, products.ROTATION_MARKER)])
         for item in args['overlay']:
             read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
         used = {}

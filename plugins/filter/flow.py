@@ -36,8 +36,16 @@ def flow_refusals(flow):
 
 
 @_sentences
-def preflight(infos, flow):
-    return cluster.preflight(dict(infos), flow)
+def preflight(infos, flow, rotation=None):
+    """``rotation``: the stamp of a new rotation (playbooks/rotate.yml); the TLS plan is then a rotation."""
+    return cluster.preflight(dict(infos), flow, str(rotation) if rotation else None)
+
+
+@_sentences
+def rotation_marker(plan_, state, info=None):
+    """With ``info``: the write of the marker on that node (an empty list when it holds it already)."""
+    content = cluster.rotation_marker_content(dict(plan_), str(state))
+    return writes.marker_write(info, content) if info else content
 
 
 @_sentences
@@ -107,11 +115,6 @@ def material_refusals(judged, infos, flow, plans):
 
 
 @_sentences
-def rotation_plan(current, stamp, hosts):
-    return cluster.rotation_plan(current, str(stamp), list(hosts))
-
-
-@_sentences
 def wanted_tables(info, product, keystores, passwords, keep_internal=False, tenant_keystore_type='', internal_password='',
                   truststore_password=''):
     return cluster.wanted_tables(info, product, dict(keystores), passwords, keep_internal, tenant_keystore_type,
@@ -163,7 +166,7 @@ class FilterModule:
             'referenced_tables': referenced_tables,
             'pending_tables': pending_tables,
             'pkcs12_migration': pkcs12_migration,
-            'rotation_plan': rotation_plan,
+            'rotation_marker': rotation_marker,
             'vault_keystore': vault_keystore,
             'trusted_entry': trusted_entry,
             'wanted_tables': wanted_tables,

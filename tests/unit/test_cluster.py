@@ -68,14 +68,24 @@ def test_nodes_that_disagree_stop_unless_a_winner_is_named(tmp_path):
     product = 'micro_integrator'
     fingerprints = {name: _own_keystore(node(tmp_path, product, name), product, subject='CN=%s' % name) for name in 'ab'}
     infos = _infos(tmp_path, product, 'ab')
-    with pytest.raises(ClusterError, match=r'The nodes disagree on their TLS keystore: a has %s.*b has %s.*name the node '
-                                           r'whose keystore wins in micro_integrator_keystore_source_node\.$' % (
-                                               fingerprints['a'][:23], fingerprints['b'][:23])):
+    with pytest.raises(ClusterError, match=r'The nodes disagree on their TLS keystore: a has %s.*b has %s.*run again with '
+                                           r'-e micro_integrator_keystore_source_node=<the node whose keystore wins> '
+                                           r'\(one of a, b\)\.$' % (fingerprints['a'][:23], fingerprints['b'][:23])):
         cluster.plan(infos, 'tls', None, NEW)
     plan = cluster.plan(infos, 'tls', 'b', NEW)
     assert (plan['action'], plan['source'], plan['needs'], plan['fingerprint']) == ('copy', 'b', ['a'], fingerprints['b'])
     with pytest.raises(ClusterError, match=r'micro_integrator_keystore_source_node=z is not a node of this run'):
         cluster.plan(infos, 'tls', 'z', NEW)
+
+
+def test_a_split_is_repaired_toward_the_keystore_most_nodes_name(tmp_path):
+    product = 'api_manager'
+    first = node(tmp_path, product, 'a')
+    fingerprint = _own_keystore(first, product, subject='CN=most')
+    _copy_node(first, tmp_path / 'b')
+    _own_keystore(node(tmp_path, product, 'c'), product, subject='CN=fewer')
+    plan = cluster.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
+    assert (plan['action'], plan['fingerprint'], plan['needs']) == ('copy', fingerprint, ['c'])
 
 
 def test_a_winner_without_a_keystore_of_its_own_is_refused(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 
 import base64
+import json
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError, KeystoreError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
@@ -76,17 +77,18 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
                                'default or none).' % (variable, source_node))
         winners = {source_node: proper[source_node]}
     else:
-        winners = proper
+        winners = _most_named(proper)
     fingerprints = sorted(set(winners.values()))
     if len(fingerprints) > 1:
         groups = {}
         for host, fingerprint in sorted(proper.items()):
             groups.setdefault(fingerprint, []).append(host)
-        raise ClusterError('The nodes disagree on their %s keystore: %s. WSO2 needs one keystore on every node of a '
-                           'product; name the node whose keystore wins in %s.'
+        raise ClusterError('The nodes disagree on their %s keystore: %s, and no keystore is the one most nodes name. WSO2 '
+                           'needs one keystore on every node of a product: run again with -e %s=<the node whose '
+                           'keystore wins> (one of %s).'
                            % (LABELS.get(purpose, purpose), '; '.join(
                                '%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
-                               for fingerprint, hosts in groups.items()), variable))
+                               for fingerprint, hosts in groups.items()), variable, ', '.join(sorted(proper))))
     if not fingerprints:
         new_keystore = new_keystore or {}
         file_name = new_keystore.get('file_name')
@@ -105,6 +107,20 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
     return {'action': 'copy' if needs else 'keep', 'source': source, 'fingerprint': fingerprint,
             'certificate_pem': described.get('certificate_pem'), 'path': relative, 'type': described.get('type'),
             'alias': described.get('alias'), 'needs': needs}
+
+
+def _most_named(proper):
+    """Of the nodes with a keystore of their own ({host: fingerprint}), those whose keystore more nodes name than any
+    other: a split that an interrupted or concurrent run left is repaired toward the keystore most of the cluster
+    serves already. All of them when no keystore is named by more nodes than every other."""
+    counts = {}
+    for fingerprint in proper.values():
+        counts[fingerprint] = counts.get(fingerprint, 0) + 1
+    ranked = sorted(counts.values(), reverse=True)
+    if len(ranked) > 1 and ranked[0] > ranked[1]:
+        leader = next(fingerprint for fingerprint, count in counts.items() if count == ranked[0])
+        return {host: fingerprint for host, fingerprint in proper.items() if fingerprint == leader}
+    return proper
 
 
 def build_needed(plan_, keystore, judged, infos):
@@ -202,7 +218,72 @@ def rotation_plan(current, stamp, hosts):
     return {'action': 'generate', 'source': None, 'fingerprint': None, 'certificate_pem': None,
             'path': '%s/%s-%s.%s' % (products.SECURITY_DIR, alias, stamp, 'p12' if store_type == 'PKCS12' else 'jks'),
             'type': store_type, 'alias': alias, 'trust_alias': '%s-%s' % (alias, stamp), 'needs': sorted(hosts),
-            'old_fingerprint': current['fingerprint']}
+            'old_fingerprint': current['fingerprint'], 'stamp': stamp}
+
+
+def rotation_marker(info):
+    """What playbooks/rotate.yml wrote on this node of its rotation (stamp, path, fingerprint, old fingerprint, state),
+    or None."""
+    path = '%s/%s/%s' % (str(info.get('home', '')).rstrip('/'), products.SECURITY_DIR, products.ROTATION_MARKER)
+    read = writes.preflight_read(info, path)
+    if read.get('sha256', 'absent') == 'absent':
+        return None
+    try:
+        marker = json.loads(base64.b64decode(read.get('content', '')).decode('utf-8'))
+    except ValueError:
+        raise ClusterError('%s is not what rotate.yml writes (JSON); remove it.' % path)
+    return marker if isinstance(marker, dict) and marker.get('stamp') else None
+
+
+def rotation_marker_content(rotation, state):
+    """Base64 of the marker a rotation writes on every node: its decision, and how far it got."""
+    marker = {'stamp': rotation['stamp'], 'path': rotation['path'], 'alias': rotation['alias'],
+              'fingerprint': rotation['fingerprint'], 'old_fingerprint': rotation.get('old_fingerprint'), 'state': state}
+    return base64.b64encode((json.dumps(marker, sort_keys=True, indent=2) + '\n').encode('utf-8')).decode('ascii')
+
+
+def rotation_in_progress(infos, flow):
+    """The newest rotation whose marker says it is not finished on some node while some node still serves another
+    key of its own (a run of rotate.yml stopped during its stage or a switch), with the staged keystore as the nodes
+    hold it; None when there is none (a node that carries the pack's default is a new node, not an unfinished one)."""
+    markers = [marker for marker in (rotation_marker(info) for _host, info in sorted(infos.items()))
+               if marker and marker.get('state') != 'finished']
+    if not markers:
+        return None
+    marker = max(markers, key=lambda item: str(item['stamp']))
+    served = {host: node_state(info, 'tls') for host, info in sorted(infos.items())}
+    behind = sorted(host for host, (state, fingerprint) in served.items()
+                    if state == 'proper' and fingerprint != marker['fingerprint'])
+    if not behind:
+        return None
+    holders = {}
+    for host, info in sorted(infos.items()):
+        full = '%s/%s' % (str(info.get('home', '')).rstrip('/'), marker['path'])
+        read = writes.preflight_read(info, full)
+        if read.get('sha256', 'absent') != 'absent':
+            opened = _open_own(read, full, flow['keystore_password'], marker['alias'])
+            if opened.get('fingerprint') == marker['fingerprint']:
+                holders[host] = opened
+    if not holders:
+        raise ClusterError('The unfinished rotation %s (%s) has no node that holds its keystore; remove %s from every '
+                           'node to abandon it.' % (marker['stamp'], marker['path'], products.ROTATION_MARKER))
+    switched = sorted(host for host, (_state, fingerprint) in served.items() if fingerprint == marker['fingerprint'])
+    account = '%s serve%s its new key (%s), %s the old one' % (
+        ', '.join(switched) or 'no node', 's' if len(switched) == 1 else '', marker['path'], ', '.join(behind))
+    source = sorted(holders)[0]
+    return dict(marker, source=source, held=holders[source], account=account)
+
+
+def resumed_rotation(infos, unfinished):
+    """The plan that finishes an unfinished rotation: its keystore copied to the nodes that lack it (from one that
+    holds it), trusted under the rotation's alias, and the nodes switched that are not yet."""
+    held = unfinished['held']
+    return {'action': 'copy', 'source': unfinished['source'], 'fingerprint': unfinished['fingerprint'],
+            'certificate_pem': held['certificate_pem'], 'path': unfinished['path'], 'type': held['type'],
+            'alias': unfinished['alias'], 'trust_alias': '%s-%s' % (unfinished['alias'], unfinished['stamp']),
+            'chain': held['chain'], 'entries_text': held['entries_text'], 'adopted': True,
+            'needs': lacking(infos, 'tls', unfinished['path'], held['chain']), 'stamp': unfinished['stamp'],
+            'old_fingerprint': unfinished.get('old_fingerprint')}
 
 
 def server_tables(info, separate_primary=False):
@@ -332,13 +413,25 @@ def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopen
 MISPLACED = ('outside_security_folder', 'outside_home')
 
 
-def plan_keystores(infos, flow):
+def plan_keystores(infos, flow, rotation_stamp=None):
     """{purpose: plan} for every cluster keystore of the flow: the TLS one first, then a separate primary one,
-    which must not be the TLS keystore's file."""
+    which must not be the TLS keystore's file. ``rotation_stamp`` (playbooks/rotate.yml): the TLS plan is a rotation,
+    the one a stopped run left unfinished (its marker on the nodes), else a new one named after the stamp."""
     default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
+    unfinished = rotation_in_progress(infos, flow)
     found = {}
     for keystore in flow['keystores']:
         distinct_from = found['tls']['path'] if keystore['purpose'] != 'tls' else None
+        if keystore['purpose'] == 'tls' and unfinished and rotation_stamp is None:
+            raise ClusterError(
+                'A rotation of the cluster\'s TLS key is unfinished (a run of playbooks/rotate.yml stopped): %s. Finish it '
+                'with ansible-playbook -i <inventory> playbooks/rotate.yml -e product_role=%s, which switches the other '
+                'nodes to that key, or remove %s from every node to abandon it.' % (
+                    unfinished['account'], flow['product'], '%s/%s' % (products.SECURITY_DIR, products.ROTATION_MARKER)))
+        if keystore['purpose'] == 'tls' and rotation_stamp is not None:
+            found['tls'] = resumed_rotation(infos, unfinished) if unfinished else rotation_plan(
+                plan(infos, 'tls', flow['source_node'] or None, None), rotation_stamp, sorted(infos))
+            continue
         planned = plan(infos, keystore['purpose'], flow['source_node'] or None,
                        settings.new_keystore(flow, default_type, keystore['purpose']), distinct_from)
         if planned['action'] == 'generate':
@@ -407,6 +500,13 @@ def _existing_file(info, path, password, alias):
         return {'reason': '%s is the %s store it configures' % (full, ' and '.join(configured))}
     if password is None:
         return {'reason': '%s exists' % full}
+    return _open_own(read, full, password, alias)
+
+
+def _open_own(read, full, password, alias):
+    """A keystore the preflight read (``read``: sha256 and base64 content) described as the cluster's: fingerprint,
+    chain, certificate, type and entries when it opens with ``password`` and holds a private key under ``alias``;
+    else the reason it is not."""
     try:
         store = load_keystore(base64.b64decode(read.get('content', '')), password, full,
                               key_passwords=[password])
@@ -421,7 +521,7 @@ def _existing_file(info, path, password, alias):
             'entries_text': writes.entries_text(inspection.describe_store(store, password)[0])}
 
 
-def preflight(infos, flow):
+def preflight(infos, flow, rotation_stamp=None):
     """The whole preflight judgement, once for the cluster, from every node's product_info: {'plans': by purpose,
     'refusals': {host: sentences}, what each node does not allow (the flow fails that node, so that the recap names
     the guilty one), 'cluster_refusals': sentences about the cluster as a whole, 'password_changes': by host,
@@ -449,7 +549,7 @@ def preflight(infos, flow):
     planned = {}
     if not any(found.values()):
         try:
-            planned = plan_keystores(infos, flow)
+            planned = plan_keystores(infos, flow, rotation_stamp)
         except ClusterError as exc:
             cluster_found.append(str(exc))
     if planned:

@@ -17,6 +17,9 @@ DEFAULT_ALIAS = 'wso2carbon'
 PUBLIC_PASSWORDS = (DEFAULT_PASSWORD,)
 # The pack's own keystore files (Identity Server 7.1 and later ship the .p12 one).
 PACK_KEYSTORE_NAMES = ('wso2carbon.jks', 'wso2carbon.p12')
+# What playbooks/rotate.yml decided (the new keystore's file and key), written on every node before any switches, so
+# that a run stopped at any point is finished by the next one.
+ROTATION_MARKER = 'carbon-keystores-rotation.json'
 PURPOSES = ('primary', 'internal', 'tls', 'truststore', 'tenant')
 TABLES = {'primary': 'keystore.primary', 'internal': 'keystore.internal', 'tls': 'keystore.tls',
           'truststore': 'truststore', 'tenant': 'keystore.tenant'}

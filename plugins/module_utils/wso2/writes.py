@@ -13,7 +13,7 @@ import hashlib
 
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import vault
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 
 ABSENT = 'absent'
 HIDDEN = '(a password, not shown)\n'
@@ -29,8 +29,8 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     """The node's writes, in order: the cluster keystores it lacks (``clusters``: cluster_keystores), then what the
     flow's steps computed (``steps``: the registered results of truststore.yml as ``truststore``, configure.yml as
     ``config``, passwords.yml as ``internal`` (its loop's results) and ``password_config``; a step that did not run is
-    left out or None): the truststore, the secure vault's files, the configuration, the re-protected internal
-    keystore, the configuration that names its password. The configuration comes after the files it names, so that
+    left out or None; ``marker``: the base64 of a rotation's marker): the truststore, the secure vault's files, the
+    configuration, the re-protected internal keystore, the configuration that names its password, the marker. The configuration comes after the files it names, so that
     a run that stops midway leaves a node the next run finishes. ``diff``: each item carries its diff (diff mode)."""
     home = str(info['home']).rstrip('/')
     items = []
@@ -46,7 +46,20 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     computed.append({'path': config, 'result': steps.get('config'), 'text': True})
     computed.extend({'path': result['item']['path'], 'result': result} for result in steps.get('internal') or [])
     computed.append({'path': config, 'result': steps.get('password_config'), 'text': True})
+    if steps.get('marker'):
+        computed.append(marker_item(info, steps['marker']))
     return computed_writes(info, computed, diff, items)
+
+
+def marker_item(info, content):
+    """The write of a rotation's marker (cluster.rotation_marker_content), after the files it speaks of; owned like
+    the configuration."""
+    path = '%s/%s/%s' % (str(info['home']).rstrip('/'), products.SECURITY_DIR, products.ROTATION_MARKER)
+    read = preflight_read(info, path)
+    return {'path': path, 'owner_like': info['config_file'], 'result': {
+        'changed': read.get('content', '') != content, 'content': content,
+        'shown_diff': {'before': base64.b64decode(read.get('content', '')).decode('utf-8', 'replace'),
+                       'after': base64.b64decode(content).decode('utf-8', 'replace')}}}
 
 
 def computed_writes(info, computed, diff=False, before=()):
@@ -240,3 +253,10 @@ def claim(info, items, clusters):
     home = str(info['home']).rstrip('/')
     generated = {'%s/%s' % (home, keystore['path']) for keystore in clusters.values() if keystore.get('generated')}
     return [item for item in items if item['path'] in generated]
+
+
+def marker_write(info, content):
+    """The write that records a rotation as finished on this node, whatever the marker holds now."""
+    item = marker_item(info, content)
+    return [{'path': item['path'], 'content': content, 'mode': None, 'backup': False, 'within': str(info['home']),
+             'owner_like': item['owner_like']}] if item['result']['changed'] else []
