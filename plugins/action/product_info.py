@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import product_info
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction, decoded
 
@@ -25,9 +26,12 @@ class ActionModule(RemoteFileAction):
         home = args['home'].rstrip('/') or '/'
         profile = products.profile_for(args['product'], args.get('version'))
         read_home = self.read_home(profile, home, task_vars, extra=['%s/%s' % (home, name) for name in PASSWORD_FILES]
-                                   + ['%s/%s/%s' % (home, products.SECURITY_DIR, products.ROTATION_MARKER)])
+                                   + ['%s/%s/%s' % (home, products.SECURITY_DIR, products.ROTATION_MARKER)],
+                                   read_also=args['read_also'])
         for item in args['overlay']:
             read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
+        # the stores the configuration names that the first read listed by name only: one more run for all of them
+        read_home.prefetch(wso2_home.configured_store_paths(profile, read_home.home, read_home.read))
         used = {}
 
         def read(path):
@@ -51,7 +55,11 @@ class ActionModule(RemoteFileAction):
             # the secure vault's properties and, with the secrets, the password files: the flow writes them too
             listed.update({path: read_home.seen[path] for path in read_home.beside
                            if args['return_secrets'] or not path.endswith(PASSWORD_FILES)})
-            result['contents'] = {path: {'sha256': described.get('sha256', 'absent'), 'content': described.get('content', '')}
+            # a file listed by name only is 'unread': it exists, and no write may swap it (it matches no digest)
+            result['contents'] = {path: dict({'sha256': described.get('sha256', 'absent' if described.get('kind') ==
+                                                                      'missing' else 'unread'),
+                                              'content': described.get('content', '')},
+                                             **({'mode': described['mode']} if described.get('mode') else {}))
                                   for path, described in dict(listed, **used).items()
-                                  if described.get('kind') in ('file', 'missing')}
+                                  if described.get('kind') in ('file', 'missing', 'too_large')}
         return result

@@ -80,6 +80,16 @@ options:
       - Without it, such a password is reported as unknown, never as wrong.
     type: str
     version_added: 0.3.0
+  read_also:
+    description:
+      - Shell patterns of the names of files of the security folder whose contents are read and returned in
+        RV(contents) besides the stores the configuration names and the product's default ones. Every other file of
+        the folder is listed by name and size only, so that a folder full of old copies costs no memory.
+      - The product roles give their cluster keystores' names (C(wso2is.*), C(wso2is-*)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.4.0
   overlay:
     description:
       - Files to judge as if the host held them, instead of what it holds (each replaces the file at its path, or adds
@@ -267,8 +277,9 @@ contents:
     - Per path read, per keystore-like file of the security folder, and for the secure vault's
       C(secret-conf.properties) (with O(return_secrets), also C(password-persist) and C(password-tmp) of the home),
       C(sha256) and base64 C(content)
-      (C(sha256=absent) for a file that does not exist), in the form O(carbon.keystores.toml_file#module:read_from)
-      takes.
+      (C(sha256=absent) for a file that does not exist, C(sha256=unread) for a file of the security folder listed by
+      name only, see O(read_also)), in the form O(carbon.keystores.toml_file#module:read_from) takes, and the C(mode)
+      of a file that exists.
   returned: when O(return_content=true)
   type: dict
   version_added: 0.2.0

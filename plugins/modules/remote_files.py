@@ -56,6 +56,15 @@ options:
     type: list
     elements: str
     default: []
+  folder_content:
+    description:
+      - Shell patterns of the names of O(folders)' files whose contents are read; the others are described by kind
+        and size only (no C(content), no C(sha256)), so that a folder holding many files nobody asked about costs no
+        memory.
+    type: list
+    elements: str
+    default: ['*']
+    version_added: 0.4.0
   max_size:
     description:
       - Files bigger than this many bytes are described as V(too_large) and not read.
@@ -287,7 +296,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Con
 def read(module):
     params = module.params
     module.exit_json(changed=False, **transport.read_many(params['read'], params['folders'], params['suffixes'],
-                                                          params['max_size']))
+                                                          params['max_size'], params['folder_content']))
 
 
 def swap(module, path, data, expected_sha256, new_file_mode, backup, leave_identical=False, predicted=None, within=None,
@@ -383,6 +392,7 @@ def main():
             folders=dict(type='list', elements='path', default=[]),
             suffixes=dict(type='list', elements='str', default=[]),
             max_size=dict(type='int', default=transport.DEFAULT_MAX_SIZE),
+            folder_content=dict(type='list', elements='str', default=['*']),
             write=dict(type='path'),
             content=dict(type='str', no_log=True),
             expected_sha256=dict(type='str'),

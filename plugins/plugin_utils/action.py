@@ -151,12 +151,25 @@ class HomeRead:
         return {'kind': described.get('kind'), 'writable': bool(described.get('writable'))}
 
     def lookup(self, path):
+        if (self.seen.get(path) or {}).get('kind') == 'file' and 'content' not in self.seen[path]:
+            self.prefetch([path])  # listed by name only: now it is asked for
         if path not in self.seen:
             if path.startswith(self.security + '/') and '/' not in path[len(self.security) + 1:] and \
                     path.lower().endswith(products.KEYSTORE_SUFFIXES):
                 return {'kind': 'missing'}  # the folder listing is complete: a name it lacks does not exist
             self.seen[path] = self._action.read_remote_many([path], self._task_vars)[0][0]
         return self.seen[path]
+
+    def prefetch(self, paths):
+        """Read, in one module run, those of ``paths`` not read yet (or listed by name only)."""
+        wanted = [path for path in paths if path not in self.seen or (
+            self.seen[path].get('kind') == 'file' and 'content' not in self.seen[path])]
+        if wanted:
+            self.seen.update(zip(wanted, self._action.read_remote_many(wanted, self._task_vars)[0]))
+            for path in wanted:
+                folder, name = path.rsplit('/', 1)
+                if folder == self.security and name in self.listed:
+                    self.listed[name] = self.seen[path]
 
     def read(self, path):
         """The file's bytes, None when it does not exist."""
@@ -363,7 +376,7 @@ class RemoteFileAction(ActionBase):
             return False
         return wanted and getattr(self._connection, 'become', None) is None
 
-    def read_remote_many(self, paths, task_vars, folders=(), suffixes=()):
+    def read_remote_many(self, paths, task_vars, folders=(), suffixes=(), folder_content=('*',)):
         """One read of the managed host: ([description of each path], {folder: {name: description}}),
         descriptions as transport.describe gives them (bytes via transport.read_bytes). A module
         run of remote_files, or the same code in this process when reads_in_process()."""
@@ -371,19 +384,22 @@ class RemoteFileAction(ActionBase):
             # expanded as the module's 'path' options would be
             as_module = [os.path.expanduser(os.path.expandvars(path)) for path in paths]
             read = transport.read_many(as_module, [os.path.expanduser(os.path.expandvars(folder))
-                                                   for folder in folders], list(suffixes))
+                                                   for folder in folders], list(suffixes),
+                                       folder_content=list(folder_content))
         else:
-            read = self._module(FILE_TRANSPORT, dict(read=list(paths), folders=list(folders),
-                                                     suffixes=list(suffixes)), task_vars)
+            read = self._module(FILE_TRANSPORT, dict(read=list(paths), folders=list(folders), suffixes=list(suffixes),
+                                                     folder_content=list(folder_content)), task_vars)
         if read.get('failed'):
             raise FileProblem('Cannot read %s on the managed host: %s' % (
                 ', '.join(list(paths) + list(folders)), read.get('msg') or read.get('module_stderr')))
         return read['files'], {folder['path']: folder['files'] for folder in read['folders']}
 
-    def read_home(self, profile, home, task_vars, extra=()):
+    def read_home(self, profile, home, task_vars, extra=(), read_also=()):
         """One module run that reads a product home as the product reads it: the configuration file candidates,
         the secure vault's properties beside each, ``extra`` paths, the home and its security folder (where they
-        really are, for links) and every keystore-like file of that folder."""
+        really are, for links) and every keystore-like file of that folder: the contents of the product's default
+        stores and of the names matching ``read_also``, the names and sizes of the others (a store the configuration
+        names among them is read when looked up)."""
         candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
         properties = [vault.properties_path(home, candidate) for candidate in candidates]
         beside = properties + list(extra)
@@ -392,7 +408,8 @@ class RemoteFileAction(ActionBase):
         config_folders = sorted({path.rsplit('/', 1)[0] for path in candidates + properties})
         security = '%s/%s' % (home, products.SECURITY_DIR)
         described, folders = self.read_remote_many(candidates + [home, security] + beside + config_folders, task_vars,
-                                                   folders=[security], suffixes=products.KEYSTORE_SUFFIXES)
+                                                   folders=[security], suffixes=products.KEYSTORE_SUFFIXES,
+                                                   folder_content=list(profile.default_store_names) + list(read_also))
         home = described[len(candidates)]['path'].rstrip('/') or '/'
         expanded_security = '%s/%s' % (home, products.SECURITY_DIR)
         listed = folders.get(expanded_security, {})  # the host names the folder as it expanded it

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import fnmatch
 import hashlib
 import os
 import stat
@@ -85,9 +86,11 @@ def read_bytes(described, path):
     raise FileProblem('%s is not a regular file; path must name a file.' % path)
 
 
-def list_folder(folder, suffixes, max_size=DEFAULT_MAX_SIZE):
+def list_folder(folder, suffixes, max_size=DEFAULT_MAX_SIZE, content=('*',)):
     """{name: describe()} of the regular files directly in ``folder`` whose names end with one of
-    ``suffixes`` (all files when empty); {} when the folder does not exist."""
+    ``suffixes`` (all files when empty); {} when the folder does not exist. Only the files whose names match one of
+    the shell patterns ``content`` are read; the others are described by kind and size, so that a folder full of files
+    nobody asked about costs no memory."""
     try:
         names = sorted(os.listdir(folder))
     except OSError:
@@ -96,16 +99,19 @@ def list_folder(folder, suffixes, max_size=DEFAULT_MAX_SIZE):
     for name in names:
         if suffixes and not name.lower().endswith(tuple(suffixes)):
             continue
-        found[name] = describe(os.path.join(folder, name), max_size)
+        read = any(fnmatch.fnmatchcase(name, pattern) for pattern in content)
+        found[name] = describe(os.path.join(folder, name), max_size, content=read)
     return found
 
 
-def read_many(paths, folders=(), suffixes=(), max_size=DEFAULT_MAX_SIZE):
+def read_many(paths, folders=(), suffixes=(), max_size=DEFAULT_MAX_SIZE, folder_content=('*',)):
     """Everything one read needs, in the shape the remote_files module returns: ``files``, one
-    describe() per path, and ``folders``, one list_folder() per folder (suffixes compared lowercased)."""
+    describe() per path, and ``folders``, one list_folder() per folder (suffixes compared lowercased; contents of the
+    files matching ``folder_content``)."""
     suffixes = [suffix.lower() for suffix in suffixes]
     return {'files': [dict(describe(path, max_size), path=path) for path in paths],
-            'folders': [{'path': folder, 'files': list_folder(folder, suffixes, max_size)} for folder in folders]}
+            'folders': [{'path': folder, 'files': list_folder(folder, suffixes, max_size, folder_content)}
+                        for folder in folders]}
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ ARGUMENT_SPEC = dict(
     return_secrets=dict(type='bool', default=False),
     return_content=dict(type='bool', default=False),
     internal_keystore_password=dict(type='str', no_log=True),
+    read_also=dict(type='list', elements='str', default=[]),
     overlay=dict(type='list', elements='dict', default=[], options=dict(
         path=dict(type='str', required=True),
         content=dict(type='str', required=True, no_log=True),

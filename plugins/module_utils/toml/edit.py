@@ -33,6 +33,9 @@ _BARE_KEY = re.compile(r'[A-Za-z0-9_-]+$')
 
 def decode(data, name):
     """Text of ``data`` (bytes), or an error naming the line and column of the first bad byte."""
+    if data.startswith(b'\xef\xbb\xbf'):
+        raise TomlEditError('%s starts with a byte order mark (the bytes EF BB BF), which TOML does not allow; save it as '
+                            'UTF-8 without one.' % name)
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError as exc:

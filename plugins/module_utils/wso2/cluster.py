@@ -532,13 +532,21 @@ def preflight(infos, flow, rotation_stamp=None):
     cluster_found, changes, reopen = [], {}, {}
     for host, info in sorted(infos.items()):
         if not info.get('config_file'):
-            found[host].append('%s: %s_home: %s' % (host, role, str(info.get('msg') or 'product_info returned nothing')
-                                                   .rstrip('.') + '.'))
+            message = str(info.get('msg') or 'product_info returned nothing').rstrip('.')
+            # a home that is not there, or no product home, is the variable's fault; a broken file names itself
+            where = '%s_home: ' % role if message.endswith('product home?') or message.startswith('Cannot') else ''
+            found[host].append('%s: %s%s' % (host, where, message if message.endswith('?') else message + '.'))
             continue
         misplaced = [item['message'] for item in info.get('findings') or [] if item.get('code') in MISPLACED]
         if misplaced:
             found[host].append('%s: %s Put the file itself into the security folder and point the configuration at it '
                                'there.' % (host, ' '.join(misplaced)))
+        unresolved = [item['message'] for item in info.get('findings') or []
+                      if item.get('code') == 'secret_unresolved' and item.get('alias')]
+        if unresolved:
+            found[host].append('%s: %s The role cannot read that store\'s password, so it cannot open the store. Restore '
+                               'the [secrets] value, or write the password in clear in its table: with '
+                               '%s_encrypt_passwords the role encrypts it again.' % (host, ' '.join(unresolved), role))
         closed = [item['message'] for item in info.get('findings') or []
                   if item.get('code') == 'secret_unresolved' and not item.get('alias')]
         if closed:
@@ -566,7 +574,7 @@ def preflight(infos, flow, rotation_stamp=None):
 def node_refusals(infos, flow, plans):
     """{host: sentences} of what each node refuses once every node has been read and the plans are made: a
     cluster keystore the role's password does not open (on the node it is taken from), password changes a node
-    cannot take."""
+    cannot take, a truststore that opens with no password the run knows."""
     found = {host: [] for host in infos}
     for purpose, plan_ in sorted(plans.items()):
         source = plan_.get('source')
@@ -577,8 +585,35 @@ def node_refusals(infos, flow, plans):
                                  'the password the nodes use.' % (LABELS.get(purpose, purpose), source, flow['product']))
     paths = [plan_['path'] for plan_ in plans.values() if plan_.get('path')]
     for host, info in sorted(infos.items()):
-        found[host].extend(password_changes(info, flow, paths)['refusals'])
+        judged = password_changes(info, flow, paths)
+        found[host].extend(judged['refusals'])
+        found[host].extend(_vault_key_refusals(host, info, flow))
+        truststore = (info.get('purposes') or {}).get('truststore') or {}
+        reopened = any(change['purpose'] == 'truststore' for change in judged['changes'])
+        if truststore.get('keystore_status') == 'error' and not reopened:
+            # the flow adds the cluster's certificates to it: it must open, with the configured password or the new one
+            found[host].append('%s: the truststore %s does not open with the password the configuration names (%s). '
+                               'Fix the file or its password, or give its real password as %s_truststore_password.'
+                               % (host, truststore.get('path'), str((info.get('keystores') or {}).get(
+                                   truststore.get('path'), {}).get('error', 'it cannot be opened')).rstrip('.'),
+                                  flow['product']))
     return found
+
+
+def _vault_key_refusals(host, info, flow):
+    """encrypt_passwords: the secure vault encrypts with the internal key's RSA public key (WSO2's cipher tool knows
+    no other), so the internal keystore the node keeps must hold an RSA key."""
+    if not flow.get('encrypt_passwords') or flow.get('fresh_install'):
+        return []
+    internal = (info.get('purposes') or {}).get('internal') or {}
+    entries = ((info.get('keystores') or {}).get(internal.get('path')) or {}).get('entries') or []
+    entry = next((item for item in entries if item.get('alias') == str(internal.get('alias') or '').lower()), None)
+    if entry is None or entry.get('key_type') in (None, 'rsa'):
+        return []
+    return ['%s: %s_encrypt_passwords: the internal keystore %s holds an %s key under %r, and WSO2\'s secure vault '
+            'encrypts with the internal key\'s RSA public key (the cipher tool knows no other). Give [keystore.internal] '
+            'an RSA key pair first; the role never replaces the internal key.'
+            % (host, flow['product'], internal.get('path'), str(entry['key_type']).upper(), entry.get('alias'))]
 
 
 def material_refusals(infos, flow, plans, judged):

@@ -45,6 +45,20 @@ def find_config(profile, home, read):
                         % (home, profile.label, ' and '.join(tried)))
 
 
+def configured_store_paths(profile, home, read):
+    """The paths of the stores the configuration names (none when it cannot be read: inspect then says why), so that
+    a caller reads them all in one go."""
+    try:
+        config_path, config_bytes = find_config(profile, home, read)
+        data = toml_edit.parse(toml_edit.decode(config_bytes, config_path), config_path).unwrap()
+    except CarbonKeystoresError:
+        return []
+    settings = products.effective_settings(profile, data)
+    names = [settings.get('%s.file_name' % products.TABLES[purpose]) for purpose in profile.purposes]
+    return sorted({products.keystore_path(profile, home, name) for name in names
+                   if isinstance(name, str) and name and not products.unknown_reason(name)})
+
+
 def purpose_settings(profile, home, settings, file_keys, purpose):
     """The effective settings of one purpose, without any password value."""
     table = products.TABLES[purpose]
@@ -169,15 +183,18 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
         return settings
     transformation = vault.transformation_of(read(vault.properties_path(home, config_path)))
     resolved = dict(settings)
-    for name, alias in sorted(referring.items()):
+    reported = set()
+    # the keys the file writes first: a key that only follows one by $ref{} is not reported a second time
+    for name, alias in sorted(referring.items(), key=lambda item: (item[0] not in file_keys, item[0])):
         plain = vault.resolve(settings[name], data.get(vault.SECRETS_TABLE), key, transformation)
-        if plain is None:
+        if plain is None and alias not in reported:
+            reported.add(alias)
             findings.append(_finding(_purpose_of(name), 'secret_unresolved', 'error', '%s = $secret{%s} in %s: '
                                      '[secrets] %s with the internal key %r.' % (
                                          name, alias, config_path, 'has no such alias' if alias not in (
                                              data.get(vault.SECRETS_TABLE) or {}) else 'holds a value that does not '
                                          'decrypt', key.alias), alias=alias))
-        else:
+        elif plain is not None:
             resolved[name] = plain
     return resolved
 

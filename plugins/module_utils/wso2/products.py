@@ -73,6 +73,13 @@ class Profile:
         return str(resolve(self.defaults.get('%s.type' % table), self.defaults) or 'JKS').upper()
 
     @property
+    def default_store_names(self):
+        """The file names of the stores the product uses when its configuration names none (wso2carbon.jks,
+        client-truststore.jks, ...)."""
+        return sorted({str(value).rsplit('/', 1)[-1] for key, value in self.defaults.items()
+                       if key.endswith('.file_name') and not str(value).startswith('$ref{')})
+
+    @property
     def separate_primary(self):
         """Whether [keystore.primary] (signing) can hold another key pair than [keystore.tls]: the product has
         both tables (Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone)."""

@@ -60,6 +60,11 @@ def flow_settings(inputs, hosts):
                    'serves': ['primary'], 'csr_path': ''}
         primary.update(_material(inputs, 'primary'), labels=material_labels(product, 'primary'))
         settings['keystores'].append(primary)
+    # the preflight reads the contents of the files the cluster keystores may be named (wso2is.jks, wso2is-2.jks, a
+    # rotation's wso2is-20261203120000.jks) and lists the others of the security folder by name only
+    stems = {(item['file_name'].rsplit('.', 1)[0] if item['file_name'] else item['alias'])
+             for item in settings['keystores']}
+    settings['read_also'] = sorted({pattern % stem for stem in stems for pattern in ('%s.*', '%s-*')})
     settings['internal_keystore_password'] = inputs.get('internal_keystore_password') or ''
     settings['encrypt_passwords'] = bool(inputs.get('encrypt_passwords'))
     settings['cipher_transformation'] = inputs.get('cipher_transformation') or 'RSA/ECB/PKCS1Padding'
@@ -127,6 +132,9 @@ def refusals(settings):
             if given[name] and not given['certificate']:
                 found.append('%s needs %s (the certificate it belongs with).'
                              % (labels[name if name == 'private_key' else 'chain'], labels['certificate']))
+    if settings['encrypt_passwords'] and settings.get('fresh_install') and settings['key_type'] != 'rsa':
+        found.append('%s_encrypt_passwords with %s_fresh_install: the new key serves as the internal key, and WSO2\'s '
+                     'secure vault encrypts with an RSA key; set %s_key_type: rsa.' % (role, role, role))
     if settings['encrypt_passwords'] and not settings['vault_password']:
         found.append('%s_encrypt_passwords needs %s_internal_keystore_password: the secure vault encrypts with the '
                      'internal key, and every later run opens the internal keystore with it to read the vault back.'

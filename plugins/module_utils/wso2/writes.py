@@ -141,9 +141,9 @@ def stored_entries_text(info, path):
     if described and described.get('status') == 'ok':
         return entries_text(described.get('entries') or [])
     read = preflight_read(info, path)
-    if read.get('sha256', ABSENT) != ABSENT:
+    if read.get('sha256', ABSENT) not in (ABSENT, 'unread'):
         return '(a file this run did not open, SHA-256 %s)\n' % read['sha256']
-    return ''
+    return '(a file this run did not read)\n' if read.get('sha256') == 'unread' else ''
 
 
 def entries_text(entries):
@@ -218,6 +218,12 @@ def write_refusals(info, host, flow, items):
                              'writes through a link inside the product home. Put the file or folder itself there; '
                              'nothing was written on any node.' % (host, linked, links[linked],
                                                                     item['path'].rsplit('/', 1)[1]))
+    for item in items:
+        mode = preflight_read(info, item['path']).get('mode')
+        if mode and not int(mode, 8) & 0o200 and item.get('mode') is None:
+            found.append('%s: %s is read-only (mode %s), and the run would rewrite it: its owner made it so. Give the owner '
+                         'write permission to let the role change it; nothing was written on any node.'
+                         % (host, item['path'], mode))
     for folder, paths in sorted(by_folder.items()):
         described = folders.get(folder)
         if described is None or (described.get('kind') == 'directory' and described.get('writable')):
