@@ -7,6 +7,7 @@ tally is printed at the end of the test session (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates as certs
 from helpers import FIXTURES, ROOT, VENV_BIN, command_secrets, keytool, pretty, run_playbook, scan_for_secrets, sha256_file
@@ -341,6 +343,7 @@ def _home_files(root, nodes):
     return [f for node in nodes for f in (root / node).rglob('*') if f.is_file()]
 
 
+VAULT = {'identity_server_encrypt_passwords': 'true', 'identity_server_internal_keystore_password': 'Internal-Pass-77'}
 ROLE_CASES = {
     # name: (how the sandbox is broken, extra vars, pattern of the failure)
     'wrong keystore password': ('other_password', {}, r'protected by another password'),
@@ -398,6 +401,20 @@ ROLE_CASES = {
                       'identity_server_internal_keystore_password': 'Internal-Typo-77'},
         r'node1: identity_server_internal_keystore_password does not open the internal keystore, whose key reads the '
         r'secure vault'),
+    # nothing lost, no one in: what only the preflight may refuse, before any write
+    'configuration that starts with a byte order mark': (
+        'bom', {}, r'node1: .*/node1/repository/conf/deployment.toml starts with a byte order mark'),
+    'a $secret{} that [secrets] lacks': (
+        'secret_missing', VAULT, r'node1: truststore.password = \$secret\{truststore_password\} in .*deployment.toml: '
+                                 r'\[secrets\] has no such alias'),
+    'a [secrets] value another key encrypted': (
+        'secret_other_key', VAULT, r'node1: keystore.(tls|primary).(key_)?password = \$secret\{keystore_password\} in .*: '
+                                   r'\[secrets\] holds a value that does not decrypt'),
+    'an EC internal key under encrypt_passwords': (
+        'ec_internal', VAULT, r'node1: identity_server_encrypt_passwords: the internal keystore .*wso2carbon.jks holds '
+                              r'an EC key'),
+    'a read-only configuration': (
+        'read_only', {}, r'node1: .*/node1/repository/conf/deployment.toml is read-only \(mode 0444\)'),
 }
 # The node a refusal fails (the others stop with it, unmarked): a refusal of one node's state names that node.
 GUILTY = {
@@ -406,6 +423,10 @@ GUILTY = {
     'missing product home': ['node1'],
     'secure vault on a home without repository/conf/security': ['node1'],
     'mistyped internal keystore password on an encrypted cluster': ['node1', 'node2'],
+    'configuration that starts with a byte order mark': ['node1'],
+    'a $secret{} that [secrets] lacks': ['node1'],
+    'a [secrets] value another key encrypted': ['node1'],
+    'a read-only configuration': ['node1'],
 }
 
 
@@ -447,10 +468,26 @@ def _break(root, how):
         (folder / 'stranger-ca.pem').write_text(pki.pem(pki.make_ca('Stranger CA')[1]))
     elif how == 'no_vault_folder':
         shutil.rmtree(home / 'repository/conf/security')
-    elif how == 'encrypted':
-        rc, output = _role_run(root, extra={'identity_server_encrypt_passwords': 'true',
-                                            'identity_server_internal_keystore_password': 'Internal-Pass-77'})
+    elif how in ('encrypted', 'secret_missing', 'secret_other_key'):
+        rc, output = _role_run(root, extra=VAULT)
         assert rc == 0, output[-3000:]
+        text = config.read_text()
+        if how == 'secret_missing':
+            config.write_text(re.sub(r'(?m)^truststore_password = .*\n', '', text))
+        elif how == 'secret_other_key':
+            stranger = pki.new_key().public_key().encrypt(ROLE_PASSWORD.encode(), padding.PKCS1v15())
+            config.write_text(re.sub(r'(?m)^keystore_password = .*$', 'keystore_password = "%s"'
+                                     % base64.b64encode(stranger).decode(), text))
+    elif how == 'bom':
+        config.write_bytes(b'\xef\xbb\xbf' + config.read_bytes())
+    elif how == 'read_only':
+        config.chmod(0o444)
+    elif how == 'ec_internal':
+        for node in ('node1', 'node2'):
+            keystore = root / node / SECURITY / 'wso2carbon.jks'
+            keystore.unlink()
+            keytool('-genkeypair', '-keystore', keystore, '-storetype', 'JKS', '-storepass', PACK_PASSWORD, '-keypass',
+                    PACK_PASSWORD, '-alias', 'wso2carbon', '-keyalg', 'EC', '-dname', 'CN=ec')
     elif how == 'unknown_alias':
         keytool('-storepasswd', '-keystore', security / 'wso2carbon.jks', '-storepass', PACK_PASSWORD, '-new',
                 'Own-Pass-12')

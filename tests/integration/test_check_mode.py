@@ -41,8 +41,8 @@ def predicted(tmp_path, inventory, product, variables, playbook=None, extra_secr
     assert after_check == before, 'check mode changed %s' % sorted(
         path for path in set(before) | set(after_check) if before.get(path) != after_check.get(path))
     real = run(inventory, product, variables, playbook=playbook, secrets=extra_secrets)
-    assert changed(check) == changed(real), 'check mode predicted %s, the run changed %s' % (changed(check),
-                                                                                           changed(real))
+    assert changed(check) == changed(real), 'check mode predicted %s, the run changed %s' % (
+        changed(check), changed(real))
     return check, real
 
 
@@ -67,8 +67,8 @@ def test_check_mode_predicts_every_state_and_shows_a_real_diff(tmp_path, product
     config = next(text for path, text in diffs.items() if path.endswith('/node1/repository/conf/deployment.toml'))
     assert re.search(r'^@@ .* @@', config, re.M) and re.search(r'^\+file_name = +"wso2(is|am)\.jks"', config, re.M)
     assert re.search(r'^\+password = +"\*\*\*\*\*\*\*\*"', config, re.M) and PASSWORD not in check.stdout
-    truststore = next(text for path, text in diffs.items() if path.endswith('/node1/repository/resources/security/'
-                                                                             'client-truststore.jks'))
+    truststore = next(text for path, text in diffs.items()
+                      if path.endswith('/node1/repository/resources/security/client-truststore.jks'))
     assert re.search(r'^\+wso2(is|am): trusted certificate, subject "CN=node1", SHA-256 [0-9A-F:]{95}, expires ',
                      truststore, re.M), truststore
     assert 'debug' not in check.stdout.split('TASK [carbon.keystores.keystore_flow : Write the node')[1][:200]
@@ -112,8 +112,8 @@ def test_check_mode_predicts_every_state_and_shows_a_real_diff(tmp_path, product
     # the internal keystore and the truststore get passwords of their own: two writes of deployment.toml in one run
     variables.update({'%s_internal_keystore_password' % product: INTERNAL, '%s_truststore_password' % product: TRUST})
     check, real = predicted(tmp_path, inventory, product, variables)
-    internal = next(text for path, text in _diffs(check.stdout).items() if path.endswith('/node1/repository/resources/'
-                                                                                       'security/wso2carbon.jks'))
+    internal = next(text for path, text in _diffs(check.stdout).items()
+                    if path.endswith('/node1/repository/resources/security/wso2carbon.jks'))
     assert '(same entries; changed the store password' in internal
 
     # the move to PKCS12

@@ -67,8 +67,8 @@ def test_a_configuration_written_twice_is_swapped_against_the_first_write_and_sh
         'a keystore whose entries stay says what changed'
     assert writes.digests(written) == {config: hashlib.sha256(second).hexdigest(),
                                        internal: hashlib.sha256(b'keystore').hexdigest()}
-    assert writes.overlay(written) == [{'path': config, 'content': _b64(second)}, {'path': internal,
-                                                                                  'content': 'a2V5c3RvcmU='}]
+    assert writes.overlay(written) == [{'path': config, 'content': _b64(second)},
+                                       {'path': internal, 'content': 'a2V5c3RvcmU='}]
 
 
 def test_the_configuration_now_is_the_last_step_that_changed_it(tmp_path):

@@ -62,8 +62,8 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
     ``new_keystore``: {file_name, type, alias} of the keystore to generate when there is none
     (its path is in the security folder); ``distinct_from``: see node_state."""
     states = {host: node_state(info, purpose, distinct_from) for host, info in sorted(infos.items())}
-    variable = '%s_keystore_source_node' % next((info['product'] for info in infos.values() if info.get('product')),
-                                                 'the role\'s')
+    role = next((info['product'] for info in infos.values() if info.get('product')), 'the role\'s')
+    variable = '%s_keystore_source_node' % role
     blocked = {host: reason for host, (state, reason) in states.items() if state in ('unknown', 'broken')}
     if blocked:
         raise ClusterError('Cannot decide the cluster\'s keystore: %s. Fix these nodes or their configuration first.'
@@ -491,6 +491,8 @@ def _existing_file(info, path, password, alias):
     configures that opens with ``password`` and holds a private key under ``alias``, its fingerprint, chain,
     certificate, type and entries; else the reason it is taken."""
     full = '%s/%s' % (str(info.get('home', '')).rstrip('/'), path)
+    if full in (info.get('links') or {}):
+        return None  # a link is no keystore to keep or adopt: node_refusals refuses it, naming the node
     configured = sorted(purpose for purpose, described in (info.get('purposes') or {}).items()
                         if described.get('path') == full)
     read = writes.preflight_read(info, full)
@@ -585,6 +587,12 @@ def node_refusals(infos, flow, plans):
                                  'the password the nodes use.' % (LABELS.get(purpose, purpose), source, flow['product']))
     paths = [plan_['path'] for plan_ in plans.values() if plan_.get('path')]
     for host, info in sorted(infos.items()):
+        home = str(info.get('home', '')).rstrip('/')
+        links = info.get('links') or {}
+        found[host].extend('%s: %s/%s is a symbolic link (to %s) where the cluster\'s keystore goes; the collection '
+                           'never writes through a link inside the product home. Remove it.'
+                           % (host, home, path, links['%s/%s' % (home, path)]) for path in paths
+                           if '%s/%s' % (home, path) in links)
         judged = password_changes(info, flow, paths)
         found[host].extend(judged['refusals'])
         found[host].extend(_vault_key_refusals(host, info, flow))

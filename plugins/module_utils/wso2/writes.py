@@ -30,8 +30,9 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     flow's steps computed (``steps``: the registered results of truststore.yml as ``truststore``, configure.yml as
     ``config``, passwords.yml as ``internal`` (its loop's results) and ``password_config``; a step that did not run is
     left out or None; ``marker``: the base64 of a rotation's marker): the truststore, the secure vault's files, the
-    configuration, the re-protected internal keystore, the configuration that names its password, the marker. The configuration comes after the files it names, so that
-    a run that stops midway leaves a node the next run finishes. ``diff``: each item carries its diff (diff mode)."""
+    configuration, the re-protected internal keystore, the configuration that names its password, the marker. The
+    configuration comes after the files it names, so that a run that stops midway leaves a node the next run
+    finishes. ``diff``: each item carries its diff (diff mode)."""
     home = str(info['home']).rstrip('/')
     items = []
     for _purpose, keystore in sorted(clusters.items()):
@@ -214,10 +215,10 @@ def write_refusals(info, host, flow, items):
         for linked in (item['path'], item['path'].rsplit('/', 1)[0]):
             if linked in links and linked not in named:
                 named.add(linked)
+                name = item['path'].rsplit('/', 1)[1]
                 found.append('%s: %s is a symbolic link (to %s), and the run would write %s there; the collection never '
                              'writes through a link inside the product home. Put the file or folder itself there; '
-                             'nothing was written on any node.' % (host, linked, links[linked],
-                                                                    item['path'].rsplit('/', 1)[1]))
+                             'nothing was written on any node.' % (host, linked, links[linked], name))
     for item in items:
         mode = preflight_read(info, item['path']).get('mode')
         if mode and not int(mode, 8) & 0o200 and item.get('mode') is None:
