@@ -68,7 +68,7 @@ def computed_writes(info, computed, diff=False, before=()):
     knows it, never the result's own), after the writes ``before``, in order, each against what the preflight read;
     only those that changed. ``text``: the file is a configuration, shown as text with its secrets masked; else the
     diff is the task's own (a keystore's entries). ``diff``: each item carries its diff (diff mode)."""
-    items = list(before) + [computed_item(info, item) for item in computed if changed(item.get('result'))]
+    items = list(before) + [computed_item(info, item, diff) for item in computed if changed(item.get('result'))]
     if not diff:
         for item in items:
             item.pop('diff', None)
@@ -88,9 +88,11 @@ def changed(result):
     return bool(result) and not result.get('skipped') and bool(result.get('changed'))
 
 
-def computed_item(info, item):
+def computed_item(info, item, diff=True):
     result = item['result']
-    if item.get('text'):
+    if not diff:
+        shown = None
+    elif item.get('text'):
         before = base64.b64decode(preflight_read(info, item['path']).get('content', ''))
         shown = {'before': config_text(before), 'after': config_text(base64.b64decode(result['content']))}
     else:
