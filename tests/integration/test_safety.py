@@ -102,34 +102,59 @@ def test_a_link_where_the_role_writes_is_refused_before_any_write_and_its_target
     assert _files(tmp_path, NODES) == before, 'a refusal before any write'
 
 
-def test_over_ssh_a_link_and_a_folder_of_another_account_are_refused_before_any_write(fleet, tmp_path):
+def test_over_ssh_links_and_a_folder_of_another_account_are_refused_before_any_write(fleet, tmp_path):
+    """As WSO2 nodes are reached: an unprivileged login becoming the product's account (sudo). The product's account
+    plants a link to a file of root's where the role writes; the role refuses, and root's file stays as it was."""
     from ssh import inventory as ssh_inventory
     from sandbox import build_node
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_PIPELINING='True')
+    variables = {'identity_server_keystore_password': PASSWORD, 'identity_server_encrypt_passwords': 'true',
+                 'identity_server_internal_keystore_password': INTERNAL,
+                 'identity_server_keystore_password_file': 'persist'}
+    homes = {node: '~/%s/%s' % (fleet.relative, node) for node in NODES}
+    inventory = ssh_inventory(tmp_path / 'inventory.ini', 'identity_server', NODES, fleet, homes, variables)
+    command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(ROOT / 'playbooks' / 'identity_server.yml')]
+    owner = (fleet.product_user.pw_uid, fleet.product_user.pw_gid)
+    for case in sorted(LINKS):
+        where, copy = LINKS[case]
+        shutil.rmtree(fleet.homes, ignore_errors=True)
+        for node in NODES:
+            build_node(fleet.homes, 'identity_server', node, fleet.homes / 'pack')
+        planted = fleet.home_of('node2') / where
+        victim = fleet.work / ('root-%s' % Path(where).name)  # root's, readable by all
+        shutil.rmtree(victim, ignore_errors=True)
+        victim.unlink(missing_ok=True)
+        if copy == 'folder':
+            shutil.copytree(planted, victim)
+            shutil.rmtree(planted)
+        elif copy:
+            shutil.copyfile(planted, victim)
+            planted.unlink()
+        else:
+            victim.write_bytes(b'root\'s own\n')
+            planted.unlink(missing_ok=True)
+        for path in [victim] + sorted(victim.rglob('*')):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        fleet.give_to_product_user()
+        planted.symlink_to(victim)
+        os.lchown(planted, *owner)
+        before_victim = {str(path): _state(path) for path in [victim] + sorted(victim.rglob('*'))}
+        before = _files(fleet.homes, NODES)
+        run = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT), env=env, check=False)
+        scan_for_secrets(run.stdout + run.stderr, {PASSWORD, INTERNAL}, [])
+        assert run.returncode != 0 and re.search(r'node2: .*%s is a symbolic link \(?to %s' % (
+            re.escape(where), re.escape(str(victim))), run.stdout), case + run.stdout[-4000:]
+        assert {str(path): _state(path) for path in [victim] + sorted(victim.rglob('*'))} == before_victim, case
+        assert _files(fleet.homes, NODES) == before, case
+    # the security folder of node2 belongs to root: the product's account cannot create the keystore there
+    shutil.rmtree(fleet.homes, ignore_errors=True)
     for node in NODES:
         build_node(fleet.homes, 'identity_server', node, fleet.homes / 'pack')
     fleet.give_to_product_user()
-    homes = {node: '~/%s/%s' % (fleet.relative, node) for node in NODES}
-    inventory = ssh_inventory(tmp_path / 'inventory.ini', 'identity_server', NODES, fleet, homes,
-                              {'identity_server_keystore_password': PASSWORD})
-    # a file of root's, readable by all: the product's account plants a link to it where the role will write
-    victim = fleet.work / 'root-owned'
-    victim.write_bytes(b'root\'s own\n')
-    victim.chmod(0o644)
-    planted = fleet.home_of('node1') / SECURITY / 'wso2is.jks'
-    planted.symlink_to(victim)
-    os.lchown(planted, *[getattr(fleet.product_user, field) for field in ('pw_uid', 'pw_gid')])
-    before = _files(fleet.homes, NODES)
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_PIPELINING='True')
-    command = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(ROOT / 'playbooks' / 'identity_server.yml')]
-    run = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT), env=env, check=False)
-    scan_for_secrets(run.stdout + run.stderr, {PASSWORD}, [])
-    assert run.returncode != 0 and 'wso2is.jks is a symbolic link (to %s)' % victim in run.stdout, run.stdout[-4000:]
-    assert _state(victim)[:3] == (b'root\'s own\n', 0, 0) and _files(fleet.homes, NODES) == before
-    planted.unlink()
-    # the security folder of node2 belongs to root: the product's account cannot create the keystore there
     security = fleet.home_of('node2') / SECURITY
     os.chown(security, 0, 0)
     security.chmod(0o755)
+    before = _files(fleet.homes, NODES)
     run = subprocess.run(command, capture_output=True, text=True, cwd=str(ROOT), env=env, check=False)
     assert run.returncode != 0, run.stdout[-3000:]
     assert 'node2: the account the role writes as cannot create files in %s' % security in run.stdout, run.stdout[-3000:]

@@ -99,3 +99,18 @@ def test_a_write_is_a_compare_and_swap_with_the_modes_and_backup_of_every_write(
     assert _mode(keystore) == 0o640
     assert not [name for folder in (config.parent, keystore.parent) for name in os.listdir(folder)
                 if name.endswith('.tmp')]
+
+
+def test_a_backup_never_follows_a_link_planted_at_its_name(tmp_path):
+    home = _home(tmp_path)
+    folder = transport.open_folder_within(str(home), str(home / 'repository' / 'conf'))
+    victim = tmp_path / 'victim'
+    victim.write_bytes(b'root only')
+    victim.chmod(0o600)
+    (home / 'repository' / 'conf' / 'deployment.toml.1.2026-12-03@10:00:00~').symlink_to(victim)
+    try:
+        with pytest.raises(FileExistsError):
+            transport._write_new_at(folder, 'deployment.toml.1.2026-12-03@10:00:00~', b'old', 0o640)
+    finally:
+        os.close(folder)
+    assert victim.read_bytes() == b'root only' and _mode(victim) == 0o600
