@@ -58,6 +58,22 @@ def _served(home):
     return entry['sha256']
 
 
+def _move_out(planted, victim, copy, mode):
+    """Make ``victim`` what a link at ``planted`` will point at: the file or folder that was there (``copy``), or a
+    file of root's the role has no business with; ``mode`` for its files."""
+    if copy == 'folder':
+        shutil.copytree(planted, victim)
+        shutil.rmtree(planted)
+    elif copy:
+        shutil.copyfile(planted, victim)
+        planted.unlink()
+    else:
+        victim.write_bytes(b'a file of root\'s the role must never touch\n')
+        planted.unlink(missing_ok=True)
+    for path in [victim] + sorted(victim.rglob('*')):
+        path.chmod(0o755 if path.is_dir() else mode)
+
+
 # Each file the role writes on a node (with the secure vault and the password file on), and what the planted link
 # points at: a copy of what the file holds (so that the preflight reads on through the link) or any other file.
 LINKS = {
@@ -79,16 +95,7 @@ def test_a_link_where_the_role_writes_is_refused_before_any_write_and_its_target
     planted = tmp_path / 'node2' / where
     victim = tmp_path / 'outside' / Path(where).name
     victim.parent.mkdir()
-    if copy == 'folder':
-        shutil.copytree(planted, victim)
-        shutil.rmtree(planted)
-    elif copy:
-        shutil.copyfile(planted, victim)
-        planted.unlink()
-    else:
-        victim.write_bytes(b'a file of root\'s the role must never touch\n')
-        planted.unlink(missing_ok=True)
-    victim.chmod(0o755 if copy == 'folder' else 0o600)
+    _move_out(planted, victim, copy, 0o600)
     planted.symlink_to(victim)
     before_victim = {str(path): _state(path) for path in [victim] + sorted(victim.rglob('*'))}
     before = _files(tmp_path, NODES)
@@ -124,17 +131,7 @@ def test_over_ssh_links_and_a_folder_of_another_account_are_refused_before_any_w
         victim = fleet.work / ('root-%s' % Path(where).name)  # root's, readable by all
         shutil.rmtree(victim, ignore_errors=True)
         victim.unlink(missing_ok=True)
-        if copy == 'folder':
-            shutil.copytree(planted, victim)
-            shutil.rmtree(planted)
-        elif copy:
-            shutil.copyfile(planted, victim)
-            planted.unlink()
-        else:
-            victim.write_bytes(b'root\'s own\n')
-            planted.unlink(missing_ok=True)
-        for path in [victim] + sorted(victim.rglob('*')):
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        _move_out(planted, victim, copy, 0o644)
         fleet.give_to_product_user()
         planted.symlink_to(victim)
         os.lchown(planted, *owner)
