@@ -219,5 +219,8 @@ def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):
     run = play(inventory, product, playbook=playbook, check=False)
     assert run.returncode != 0
     assert 'changed while this task worked on it' in run.stdout, run.stdout[-4000:]
+    # the node is read again (rewrite.yml), and the other writer's file is no cluster keystore to overwrite
+    assert 'node2: %s holds a file that is not the cluster\'s keystore' % (tmp_path / 'node2' / SECURITY / 'wso2is.jks') \
+        in run.stdout, run.stdout[-4000:]
     assert (tmp_path / 'node2' / SECURITY / 'wso2is.jks').read_text() == 'written meanwhile\n'
     assert keytool_entries(tmp_path / 'node1' / SECURITY / 'wso2is.jks', PASSWORD)[0]['alias'] == 'wso2is'

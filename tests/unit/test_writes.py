@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
+
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, writes
 from homes import SECURITY, inspect, node
 from test_cluster import PASSWORD, _flow, _infos, _own_keystore, _with_contents
@@ -80,18 +83,22 @@ def test_the_configuration_now_is_the_last_step_that_changed_it(tmp_path):
     assert writes.config_now(info, [{'changed': False, 'content': 'AAAA'}]) == read
 
 
-def test_a_cluster_keystore_shows_its_entries_and_what_the_node_held_at_that_path(tmp_path):
+def test_a_cluster_keystore_shows_its_entries_and_never_lands_on_someone_elses_file(tmp_path):
     product = 'api_manager'
     _own_keystore(node(tmp_path, product, 'a'), product)
     node(tmp_path, product, 'b')
-    (tmp_path / 'b' / SECURITY / 'own.jks').write_bytes(b'not a keystore this run opens')
     infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
     flow = _flow(product)
     clusters = cluster.cluster_keystores(cluster.plan_keystores(infos, flow), {}, infos)
     (written,) = writes.node_writes(infos['b'], 'b', flow, clusters, {}, diff=True)
-    assert written['diff']['before'].startswith('(a file this run did not open, SHA-256 ')
+    assert written['diff']['before'] == '' and written['expected_sha256'] == 'absent'
     assert written['diff']['after'].startswith("own: private key, subject \"CN=own\", SHA-256 ")
-    assert written['expected_sha256'] == hashlib.sha256(b'not a keystore this run opens').hexdigest()
+    # a file of someone else's at that name on b (put there after the preflight chose it): never overwritten
+    (tmp_path / 'b' / SECURITY / 'own.jks').write_bytes(b'not a keystore this run opens')
+    infos['b'] = _with_contents(inspect(tmp_path / 'b', product))
+    with pytest.raises(ClusterError, match=r'^b: .*/b/repository/resources/security/own.jks holds a file that is not the '
+                                           r'cluster\'s keystore .* the role never overwrites it'):
+        writes.node_writes(infos['b'], 'b', flow, clusters, {})
 
 
 def test_the_vault_files_a_node_writes_are_owned_like_its_configuration_and_hide_the_password(tmp_path):
@@ -116,3 +123,16 @@ def test_the_vault_files_a_node_writes_are_owned_like_its_configuration_and_hide
         (vaulted['properties_file'], info['config_file']), (str(tmp_path / 'a' / 'password-tmp'), info['config_file']),
         (info['config_file'], None)], 'the vault files before the configuration that refers to them'
     assert written[2]['diff']['after'] == '[secrets]\nx = "********"\n' and PASSWORD not in str(written)
+
+
+def test_the_preflight_refuses_a_node_whose_file_at_the_cluster_keystores_name_is_someone_elses(tmp_path):
+    product = 'api_manager'
+    _own_keystore(node(tmp_path, product, 'a'), product)
+    node(tmp_path, product, 'b')
+    (tmp_path / 'b' / SECURITY / 'own.jks').write_bytes(b'a file of the operator\'s')
+    infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
+    judged = cluster.preflight(infos, _flow(product))
+    assert judged['refusals']['a'] == []
+    (refusal,) = judged['refusals']['b']
+    assert refusal.startswith('b: %s holds another file than the cluster\'s TLS keystore' % (
+        tmp_path / 'b' / SECURITY / 'own.jks'))

@@ -585,6 +585,21 @@ def node_refusals(infos, flow, plans):
             found[source].append('The cluster\'s %s keystore on %s is protected by another password than '
                                  '%s_keystore_password; the role does not change the cluster keystores\' passwords. Give '
                                  'the password the nodes use.' % (LABELS.get(purpose, purpose), source, flow['product']))
+    for purpose, plan_ in sorted(plans.items()):
+        if plan_['action'] != 'copy':
+            continue  # a new keystore's name is one no node uses (place_new_keystore)
+        source_info = infos[plan_['source']]
+        source_sha = writes.preflight_read(source_info, '%s/%s' % (str(source_info['home']).rstrip('/'),
+                                                                   plan_['path'])).get('sha256')
+        for host in plan_['needs']:
+            info = infos[host]
+            full = '%s/%s' % (str(info.get('home', '')).rstrip('/'), plan_['path'])
+            held = writes.preflight_read(info, full).get('sha256', 'absent')
+            configured = {described.get('path') for described in (info.get('purposes') or {}).values()}
+            if held not in ('absent', source_sha) and full not in configured:
+                found[host].append('%s: %s holds another file than the cluster\'s %s keystore, which the other nodes '
+                                   'keep under that name; the role never overwrites it. Move it away (it is no store '
+                                   'this node\'s configuration names).' % (host, full, LABELS.get(purpose, purpose)))
     paths = [plan_['path'] for plan_ in plans.values() if plan_.get('path')]
     for host, info in sorted(infos.items()):
         home = str(info.get('home', '')).rstrip('/')

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
@@ -34,10 +35,18 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     configuration comes after the files it names, so that a run that stops midway leaves a node the next run
     finishes. ``diff``: each item carries its diff (diff mode)."""
     home = str(info['home']).rstrip('/')
+    configured = {described.get('path') for described in (info.get('purposes') or {}).values()}
     items = []
     for _purpose, keystore in sorted(clusters.items()):
         if host in keystore['needs']:
             path = '%s/%s' % (home, keystore['path'])
+            found = preflight_read(info, path).get('sha256', ABSENT)
+            if found not in (ABSENT, hashlib.sha256(base64.b64decode(keystore['content'])).hexdigest()) and \
+                    path not in configured:
+                # not this node's own copy of the cluster keystore (an older chain of it): someone else's file
+                raise ClusterError('%s: %s holds a file that is not the cluster\'s keystore (another writer put it there '
+                                   'after this run chose the name); the role never overwrites it. Nothing more was '
+                                   'written on %s: run again, and the role chooses another name.' % (host, path, host))
             items.append({'path': path, 'content': keystore['content'], 'mode': '0600', 'backup': True,
                           'diff': {'before': stored_entries_text(info, path), 'after': keystore.get('entries_text', '')}})
     config = info['config_file']
