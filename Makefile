@@ -55,7 +55,7 @@ fuzz: venv
 	CARBON_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/fuzz
 
 integration: venv
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest --durations=15 tests/integration
 
 # ansible-test runs from its own venv with its pinned sanity requirements (they differ from ours).
 $(SANITY_TOOLS)/.installed: requirements-dev.txt
