@@ -11,7 +11,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, settings, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, home, settings, writes
 
 
 def _sentences(function):
@@ -23,6 +23,10 @@ def _sentences(function):
         except CarbonKeystoresError as exc:
             raise AnsibleFilterError(str(exc))
     return wrapper
+
+
+def blocking_findings(info):
+    return home.blocking_findings(dict(info))
 
 
 @_sentences
@@ -151,6 +155,7 @@ def migration_problems(before, after):
 class FilterModule:
     def filters(self):
         return {
+            'blocking_findings': blocking_findings,
             'claim_writes': claim_writes,
             'cluster_keystores': cluster_keystores,
             'config_now': config_now,

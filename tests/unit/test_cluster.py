@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import dump_keystore, load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore_convert
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, products, settings
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, products, purposes, settings
 from homes import CONFIG, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, write_keystore
 
 PASSWORD = 'Cluster-Pass-2026'
@@ -222,7 +222,7 @@ def test_migration_converts_every_jks_store_and_names_the_twins(tmp_path, produc
     _own_keystore(home, product)
     before = inspect(home, product)
     migration = cluster.pkcs12_migration(before, product)
-    assert sorted(migration['stores']) == sorted({before['purposes'][p]['path'] for p in cluster.MIGRATED_PURPOSES
+    assert sorted(migration['stores']) == sorted({before['purposes'][p]['path'] for p in purposes.MIGRATED_PURPOSES
                                                   if p in before['purposes']})
     for source, store in migration['stores'].items():
         assert store['dest'] == source[:-4] + '.p12'

@@ -17,11 +17,8 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Clu
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, settings, vault, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, settings, vault, writes
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
-
-
-LABELS = {'tls': 'TLS', 'primary': 'primary'}
 
 
 def is_pack_keystore(described):
@@ -86,7 +83,7 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
         raise ClusterError('The nodes disagree on their %s keystore: %s, and no keystore is the one most nodes name. WSO2 '
                            'needs one keystore on every node of a product: run again with -e %s=<the node whose '
                            'keystore wins> (one of %s).'
-                           % (LABELS.get(purpose, purpose), '; '.join(
+                           % (registry.label(purpose), '; '.join(
                                '%s has %s' % (', '.join(hosts), fingerprint[:23] + '...')
                                for fingerprint, hosts in groups.items()), variable, ', '.join(sorted(proper))))
     if not fingerprints:
@@ -305,7 +302,7 @@ def file_name(info, product, base_name, table):
     node's file (Micro Integrator ships a bare name in [keystore.tls] but reads [keystore.primary]
     relative to the home), else in the product's style."""
     profile = products.profile_for(product)
-    purpose = next(name for name, dotted in products.TABLES.items() if dotted == table)
+    purpose = registry.BY_TABLE[table].name
     described = (info.get('purposes') or {}).get(purpose) or {}
     existing = described.get('file_name') if described.get('configured_in_file') else None
     return products.file_name_for(profile, existing, base_name)
@@ -352,11 +349,6 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
     return tables
 
 
-# encrypt_passwords: the alias each store table's password goes under in [secrets]
-SECRET_ALIASES = {'keystore.primary': 'keystore_password', 'keystore.tls': 'keystore_password',
-                  'keystore.internal': 'internal_keystore_password', 'truststore': 'truststore_password'}
-
-
 def referenced_tables(tables, info, vault_password):
     """encrypt_passwords: ``tables`` (wanted_tables) with every store password a $secret{} reference, and the
     clear-text passwords the file writes in [keystore.internal] and [truststore] referred to as well. Returns
@@ -373,7 +365,7 @@ def referenced_tables(tables, info, vault_password):
             referenced[table] = clear
     secrets = {}
     for table, table_settings in sorted(referenced.items()):
-        alias = SECRET_ALIASES.get(table)
+        alias = registry.SECRET_ALIASES.get(table)
         if not alias:
             continue
         if table == 'keystore.internal' and table_settings.get('password') != vault_password:
@@ -584,7 +576,7 @@ def node_refusals(infos, flow, plans):
                 ((infos[source].get('secrets') or {}).get(purpose) or {}).get('password') != flow['keystore_password']:
             found[source].append('The cluster\'s %s keystore on %s is protected by another password than '
                                  '%s_keystore_password; the role does not change the cluster keystores\' passwords. Give '
-                                 'the password the nodes use.' % (LABELS.get(purpose, purpose), source, flow['product']))
+                                 'the password the nodes use.' % (registry.label(purpose), source, flow['product']))
     for purpose, plan_ in sorted(plans.items()):
         if plan_['action'] != 'copy':
             continue  # a new keystore's name is one no node uses (place_new_keystore)
@@ -599,7 +591,7 @@ def node_refusals(infos, flow, plans):
             if held not in ('absent', source_sha) and full not in configured:
                 found[host].append('%s: %s holds another file than the cluster\'s %s keystore, which the other nodes '
                                    'keep under that name; the role never overwrites it. Move it away (it is no store '
-                                   'this node\'s configuration names).' % (host, full, LABELS.get(purpose, purpose)))
+                                   'this node\'s configuration names).' % (host, full, registry.label(purpose)))
     paths = [plan_['path'] for plan_ in plans.values() if plan_.get('path')]
     for host, info in sorted(infos.items()):
         home = str(info.get('home', '')).rstrip('/')
@@ -732,9 +724,6 @@ def _same_toml_value(written, wanted):
     return False  # arrays and inline tables: let toml_file judge
 
 
-MIGRATED_PURPOSES = ('primary', 'internal', 'tls', 'truststore')
-
-
 def pkcs12_migration(info, product):
     """What moving a node from JKS to PKCS12 takes, from product_info (read with return_secrets):
     {JKS path: {src, dest, password, key_password, purposes}} and the tables to point at the new files.
@@ -747,7 +736,7 @@ def pkcs12_migration(info, product):
     secrets = info.get('secrets') or {}
     profile = products.profile_for(product)
     stores, tables = {}, {}
-    for purpose in MIGRATED_PURPOSES:
+    for purpose in registry.MIGRATED_PURPOSES:
         described = purposes.get(purpose)
         if not described or described.get('keystore_status') != 'ok':
             continue
@@ -775,7 +764,7 @@ def migration_problems(before, after):
     """Purposes that do not read, after the migration, a PKCS12 store holding what they read before
     (the same key pair; for the truststore, the same certificates)."""
     problems = []
-    for purpose in MIGRATED_PURPOSES:
+    for purpose in registry.MIGRATED_PURPOSES:
         old = (before.get('purposes') or {}).get(purpose)
         new = (after.get('purposes') or {}).get(purpose)
         if not old or not new:

@@ -13,16 +13,26 @@ from ansible_collections.carbon.keystores.plugins.module_utils.keystore import i
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, TRUSTED_CERTIFICATE
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, vault
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates, material
 
-KEYSTORE_PURPOSES = ('primary', 'internal', 'tls')
 # product_info's own finding codes, a contract documented in the module (a minor release may add codes; none is
 # renamed or removed before a major one). The keystore's own (keystore/inspection.py) are carried over per purpose.
 FINDING_CODES = ('missing_file', 'cannot_open', 'type_mismatch', 'outside_security_folder', 'outside_home',
                  'pack_default_keystore', 'key_password_mismatch', 'alias_missing', 'tls_not_trusted',
                  'plaintext_password', 'secret_unresolved', 'password_unknown')
-STORE_PURPOSES = ('primary', 'internal', 'tls', 'truststore')
+# The findings that mean the product would not start, or not serve its keys: a run whose writes leave one on a node
+# fails that node (the flow's verify step). An expiry warning or a clear-text password does not.
+BLOCKING_CODES = ('missing_file', 'cannot_open', 'alias_missing', 'key_password_mismatch', 'tls_not_trusted',
+                  'outside_security_folder', 'outside_home', 'type_mismatch', 'secret_unresolved')
+
+
+def blocking_findings(info):
+    """The messages of the findings in ``info`` (product_info's result) that would keep the product from starting
+    or from serving its keys: those of a BLOCKING_CODES code about a store the product reads or its configuration."""
+    watched = set(registry.STORE_PURPOSES) | {'config'}
+    return [found['message'] for found in info.get('findings') or []
+            if found.get('purpose') in watched and found.get('code') in BLOCKING_CODES]
 
 
 def _finding(purpose, code, severity, message, alias=None):
@@ -54,16 +64,15 @@ def configured_store_paths(profile, home, read):
     except CarbonKeystoresError:
         return []
     settings = products.effective_settings(profile, data)
-    names = [settings.get('%s.file_name' % products.TABLES[purpose]) for purpose in profile.purposes]
+    names = [settings.get(registry.get(purpose).setting('file_name')) for purpose in profile.purposes]
     return sorted({products.keystore_path(profile, home, name) for name in names
                    if isinstance(name, str) and name and not products.unknown_reason(name)})
 
 
 def purpose_settings(profile, home, settings, file_keys, purpose):
     """The effective settings of one purpose, without any password value."""
-    table = products.TABLES[purpose]
-    keys = ('type',) if purpose == 'tenant' else (
-        products.TRUSTSTORE_KEYS if purpose == 'truststore' else products.KEYSTORE_KEYS)
+    table = registry.get(purpose).table
+    keys = registry.get(purpose).keys
     values = {key: settings.get('%s.%s' % (table, key)) for key in keys}
     described = {'table': table, 'configured_in_file': any(k.startswith(table + '.') for k in file_keys)}
     for key, value in values.items():
@@ -73,10 +82,9 @@ def purpose_settings(profile, home, settings, file_keys, purpose):
                                          'default' if value == products.DEFAULT_PASSWORD else 'set')
         else:
             described[key] = value
-    if purpose == 'truststore':
-        for key in ('alias', 'algorithm'):
-            if '%s.%s' % (table, key) in settings:
-                described[key] = settings['%s.%s' % (table, key)]
+    for key in registry.get(purpose).optional_keys:
+        if '%s.%s' % (table, key) in settings:
+            described[key] = settings['%s.%s' % (table, key)]
     if values.get('file_name'):
         path = products.keystore_path(profile, home, values['file_name'])
         described['path'] = path
@@ -130,7 +138,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
                 _label(purpose), path, keystores[path]['reason'],
                 _unknown_advice(values.get('password'), internal_keystore_password))))
         store = opened[path]
-        if purpose in KEYSTORE_PURPOSES:
+        if purpose in registry.KEY_PAIR_PURPOSES:
             findings.extend(_keystore_purpose_findings(profile, purpose, described, values, store, keystores[path],
                                                        expiry_warning_days, now))
     findings.extend(_tls_trust_findings(profile, purposes, values_of, opened))
@@ -200,7 +208,7 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
 
 
 def _label(purpose):
-    return 'The truststore' if purpose == 'truststore' else 'The %s keystore' % purpose
+    return registry.store_label(purpose)
 
 
 def _unknown_advice(password, internal_keystore_password):
@@ -213,19 +221,17 @@ def _unknown_advice(password, internal_keystore_password):
 
 
 def _purpose_of(setting):
-    for purpose, table in products.TABLES.items():
-        if setting.startswith(table + '.'):
-            return purpose
-    return 'config'
+    purpose = registry.of_setting(setting)
+    return purpose.name if purpose else 'config'
 
 
 def _plaintext_findings(profile, file_keys, config_path):
     """A store password the configuration file writes in clear text (not a $secret{} reference)."""
     found = []
-    for purpose in STORE_PURPOSES:
+    for purpose in registry.STORE_PURPOSES:
         if purpose not in profile.purposes:
             continue
-        table = products.TABLES[purpose]
+        table = registry.get(purpose).table
         clear = [key for key in ('password', 'key_password')
                  if isinstance(file_keys.get('%s.%s' % (table, key)), str) and file_keys['%s.%s' % (table, key)]
                  and not products.unknown_reason(file_keys['%s.%s' % (table, key)])
@@ -243,7 +249,7 @@ def _config_tables(file_keys, return_secrets):
     """The keystore tables as the file writes them (no product defaults): {table: {key: value}};
     secret values masked unless ``return_secrets``."""
     tables = {}
-    for table in products.TABLES.values():
+    for table in registry.TABLES.values():
         prefix = table + '.'
         found = {key[len(prefix):]: value for key, value in file_keys.items() if key.startswith(prefix)}
         if found:
@@ -294,7 +300,7 @@ def _resolve_links(described, realpath, home):
 
 
 def _placement_findings(profile, purpose, described):
-    if purpose == 'tenant':
+    if not registry.get(purpose).has_file:
         return []
     if described.get('realpath') and not described['inside_security_folder']:
         where = 'outside_home' if profile.keystore_anywhere_in_home else 'outside_security_folder'

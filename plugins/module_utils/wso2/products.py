@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry
 
 SECURITY_DIR = 'repository/resources/security'
 DEFAULT_PASSWORD = 'wso2carbon'
@@ -20,13 +21,8 @@ PACK_KEYSTORE_NAMES = ('wso2carbon.jks', 'wso2carbon.p12')
 # What playbooks/rotate.yml decided (the new keystore's file and key), written on every node before any switches, so
 # that a run stopped at any point is finished by the next one.
 ROTATION_MARKER = 'carbon-keystores-rotation.json'
-PURPOSES = ('primary', 'internal', 'tls', 'truststore', 'tenant')
-TABLES = {'primary': 'keystore.primary', 'internal': 'keystore.internal', 'tls': 'keystore.tls',
-          'truststore': 'truststore', 'tenant': 'keystore.tenant'}
 # Names a keystore file of the security folder ends with (what product_info reads in one go).
 KEYSTORE_SUFFIXES = ('.jks', '.p12', '.pfx', '.pkcs12', '.jceks', '.bks', '.keystore')
-KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
-TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
 
 
 def _keystore_defaults(table, file_name, store_type):
@@ -37,7 +33,7 @@ def _keystore_defaults(table, file_name, store_type):
 
 def _refs(table, source):
     """Every keystore key of ``table`` falls back to the same key of ``source``."""
-    return {'%s.%s' % (table, key): '$ref{%s.%s}' % (source, key) for key in KEYSTORE_KEYS}
+    return {'%s.%s' % (table, key): '$ref{%s.%s}' % (source, key) for key in registry.KEYSTORE_KEYS}
 
 
 def _truststore_defaults(file_name, store_type, extra=None):
@@ -69,7 +65,7 @@ class Profile:
     def default_store_type(self):
         """The type of the product's own keystores (JKS, or PKCS12 from Identity Server 7.1 on): what a new
         keystore for this profile is when nobody says otherwise."""
-        table = TABLES[self.server_purpose]
+        table = registry.get(self.server_purpose).table
         return str(resolve(self.defaults.get('%s.type' % table), self.defaults) or 'JKS').upper()
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import html
 
-PURPOSE_ORDER = ('primary', 'internal', 'tls', 'truststore', 'tenant')
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry
 
 
 # Finding codes that mean the audit could not read a store: its rows are unknown, never fine.
@@ -46,13 +46,13 @@ def node_report(host, product, info, warn_days):
     keystores = info.get('keystores') or {}
     findings = info.get('findings') or []
     rows = []
-    for purpose in PURPOSE_ORDER:
+    for purpose in registry.STORE_PURPOSES:
         described = purposes.get(purpose)
-        if not described or purpose == 'tenant':
+        if not described:
             continue
         row = {'purpose': purpose, 'table': described.get('table'), 'file': described.get('file_name'),
                'path': described.get('path'), 'status': described.get('keystore_status')}
-        if purpose == 'truststore':
+        if not registry.get(purpose).holds_key_pair:
             row.update(_truststore_row(described, keystores.get(described.get('path')), warn_days))
         else:
             row.update(alias=described.get('alias'), subject=described.get('subject'),
