@@ -3,7 +3,7 @@
 #             unit + integration tests (pytest, nothing skipped) and ansible-test sanity
 # make demo   converge a two-node Identity Server sandbox with the collection's playbook, then audit it
 # make fuzz   the hypothesis fuzzers at full strength (10,000 inputs per parser; make test runs 200)
-# make test-fast  the edit-test loop: unit and fuzz tests, no ansible-playbook run (under 3 minutes)
+# make test-fast  the edit-test loop: unit and fuzz tests that start neither ansible-playbook nor a JVM
 # make roles  write the four public roles and the flow's argument spec from tools/role_inputs.yml
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +13,7 @@ SANITY_ROOT := $(VENV)/sanity/ansible_collections/carbon/keystores
 SANITY_TOOLS := $(VENV)/sanity-tools
 ANSIBLE_TEST_REQUIREMENTS = $(wildcard $(SANITY_TOOLS)/lib/python3*/site-packages/ansible_test/_data/requirements)
 
-.PHONY: venv test test-fast unit fuzz integration sanity demo build ee roles clean system-packages
+.PHONY: venv test test-fast unit fuzz integration sanity typecheck demo build ee roles clean system-packages
 
 venv: $(VENV)/.installed $(VENV)/wheelhouse/.built
 
@@ -40,13 +40,17 @@ system-packages:
 
 # CARBON_NO_SKIP: a test that would skip fails instead (tests/conftest.py); make test claims it ran everything.
 test: export CARBON_NO_SKIP = 1
-test: system-packages unit integration sanity
+test: system-packages typecheck unit integration sanity
+
+typecheck: venv
+	cd $(VENV)/collections && $(abspath $(BIN))/python -m mypy --config-file $(abspath mypy.ini) \
+	  ansible_collections/carbon/keystores/plugins
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit tests/fuzz
 
-test-fast: venv
-	$(BIN)/python -m pytest -m 'not slow' tests/unit tests/fuzz
+test-fast: typecheck
+	$(BIN)/python -m pytest -m 'not slow and not jvm' tests/unit tests/fuzz
 
 roles: venv
 	$(BIN)/python tools/roles.py

@@ -348,7 +348,8 @@ def write(module):
 def write_many(module):
     """Each item of ``writes`` a compare-and-swap like ``write``, in order: a file that already holds the bytes is
     left as it is, and the first item that fails stops the rest (the result says which were written)."""
-    results, diffs = [], []
+    results: list[dict] = []
+    diffs: list[dict] = []
     # in check mode, what earlier module runs of the same check run would have left
     predicted = dict(module.params['assume'] or {}) if module.check_mode else {}
     task_ownership = (module.params.get('owner'), module.params.get('group'))

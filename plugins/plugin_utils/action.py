@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+from typing import Any
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
@@ -88,7 +89,7 @@ def mask_text(text, secrets, public=()):
         return text
     protected = [(start, start + len(name)) for name in public if name and len(name) > 1
                  for start in _occurrences(text, name)]
-    masked = []
+    masked: list[tuple[int, int]] = []
     for secret in secrets:
         for start in _occurrences(text, secret):
             end = start + len(secret)
@@ -222,10 +223,10 @@ class RemoteFileAction(ActionBase):
     # Nothing is copied to the host: module arguments carry the bytes. With pipelining, a task then needs no
     # remote temporary folder at all (one SSH round trip less per task).
     TRANSFERS_FILES = False
-    task = None
+    task: Any = None  # the module's module_utils/tasks/<module>.py: ARGUMENT_SPEC, SPEC_RULES, run()
     file_arguments = False
     writes = True
-    needs = KEYSTORES
+    needs: tuple[str, ...] = KEYSTORES
     # Keystores hold private keys: a new file is readable by its owner only unless the task says otherwise.
     new_file_mode = transport.DEFAULT_NEW_FILE_MODE
 

@@ -122,6 +122,7 @@ def _open(data):
 
 # --- JKS -----------------------------------------------------------------------------------------
 
+@pytest.mark.jvm
 @FUZZ
 @given(edits=mutations())
 def test_jks_mutated(seeds, edits):
@@ -136,6 +137,7 @@ def test_jks_generated(body):
 
 # --- PKCS12 --------------------------------------------------------------------------------------
 
+@pytest.mark.jvm
 @FUZZ
 @given(edits=mutations())
 def test_pkcs12_mutated(seeds, edits):

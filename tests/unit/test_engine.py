@@ -82,6 +82,7 @@ def test_pkcs12_kdf_matches_known_vector():
     assert key.hex().upper() == '8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3'
 
 
+@pytest.mark.jvm
 @pytest.mark.parametrize('scheme', ['modern', 'legacy'])
 def test_pkcs12_with_keys_and_trusted_certificates_round_trips_through_keytool(tmp_path, scheme):
     entry = _key_entry('Server')[0]
@@ -104,6 +105,7 @@ def test_pkcs12_with_keys_and_trusted_certificates_round_trips_through_keytool(t
     assert back.get('server').pkcs8 == entry.pkcs8
 
 
+@pytest.mark.jvm
 def test_keytool_pkcs12_with_secret_key_keeps_every_entry_on_rewrite(tmp_path):
     path = tmp_path / 'kt.p12'
     keytool('-genkeypair', '-keystore', path, '-storetype', 'PKCS12', '-storepass', 'storepw', '-alias', 'k1',
@@ -117,6 +119,7 @@ def test_keytool_pkcs12_with_secret_key_keeps_every_entry_on_rewrite(tmp_path):
     assert {(e['alias'], e['type'], e['sha256']) for e in keytool_entries(rewritten, 'storepw')} == before
 
 
+@pytest.mark.jvm
 def test_jks_key_password_differs_from_store_password(tmp_path):
     path = tmp_path / 'kt.jks'
     keytool('-genkeypair', '-keystore', path, '-storetype', 'JKS', '-storepass', 'storepw', '-keypass', 'keypass2',
@@ -149,6 +152,7 @@ def test_openssl_legacy_rc2_pkcs12_is_read(tmp_path):
     assert store.get('legacy').chain[0] == certs.certificate_der(cert)
 
 
+@pytest.mark.jvm
 def test_jceks_is_read_but_not_written(tmp_path):
     path = tmp_path / 'kt.jceks'
     keytool('-genkeypair', '-keystore', path, '-storetype', 'JCEKS', '-storepass', 'storepw', '-alias', 'j1',
@@ -159,6 +163,7 @@ def test_jceks_is_read_but_not_written(tmp_path):
         keystore_io.dump_keystore(store, 'storepw')
 
 
+@pytest.mark.jvm
 def test_cacerts_fingerprints_match_keytool():
     path = cacerts_path()
     with open(path, 'rb') as handle:

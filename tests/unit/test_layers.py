@@ -92,6 +92,7 @@ def test_every_module_but_the_transport_is_documentation_run_by_its_action_plugi
         assert 'module_utils.tasks import %s' % name in action and 'task = %s' % name in action, name
         task = ast.parse((MODULE_UTILS / 'tasks' / (name + '.py')).read_text())
         defined = {node.targets[0].id for node in task.body if isinstance(node, ast.Assign)}
+        defined |= {node.target.id for node in task.body if isinstance(node, ast.AnnAssign)}
         defined |= {node.name for node in task.body if isinstance(node, ast.FunctionDef)}
         assert {'ARGUMENT_SPEC', 'SPEC_RULES', 'run'} <= defined, name
     modules = {p.stem for p in (PLUGINS / 'modules').glob('*.py')}

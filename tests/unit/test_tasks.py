@@ -30,6 +30,7 @@ def _keystore(data, path='/srv/x/primary.jks', csr_existing=None, **options):
     return keystore.run(data, dict(params(keystore, path=path, **options), csr_existing=csr_existing), path)
 
 
+@pytest.mark.jvm
 def test_keystore_generates_once_and_a_rerun_changes_nothing(tmp_path):
     first = _keystore(None, subject=SUBJECT, subject_alt_names=['DNS:is.example.org'])
     assert first.changed and first.result['changes'][0] == 'created JKS keystore'
@@ -58,6 +59,7 @@ def test_keystore_never_rebuilds_on_a_wrong_password():
         _keystore(first.data, password='Wrong-Pass-1', subject=SUBJECT)
 
 
+@pytest.mark.jvm
 def test_keystore_changes_the_store_password_given_the_old_one(tmp_path):
     first = _keystore(None, subject=SUBJECT)
     changed = _keystore(first.data, password='New-Pass-2027', old_password=PASSWORD)
@@ -67,6 +69,7 @@ def test_keystore_changes_the_store_password_given_the_old_one(tmp_path):
     assert keytool_entries(path, 'New-Pass-2027')[0]['sha256'] == first.result['fingerprint_sha256']
 
 
+@pytest.mark.jvm
 def test_keystore_writes_a_csr_and_imports_the_ca_reply_keeping_the_key(tmp_path):
     ca = pki.make_ca()
     first = _keystore(None, subject=SUBJECT, csr_path='/srv/x/is.csr')

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from typing import Any, Union
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
     CorruptKeystoreError, KeystoreError, UnsupportedKeystoreError, WrongPasswordError,
@@ -29,7 +30,7 @@ try:
     try:
         from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
     except ImportError:  # cryptography < 43
-        TripleDES = algorithms.TripleDES
+        TripleDES = algorithms.TripleDES  # type: ignore[misc]
 except ImportError:  # reported by the module that needs it
     pass
 
@@ -38,7 +39,7 @@ try:
     # cryptography's RC2; pycryptodomex, which pyjks already requires, has it.
     from Cryptodome.Cipher import ARC2
 except ImportError:
-    ARC2 = None
+    ARC2 = None  # type: ignore[assignment]
 
 OID_DATA = '1.2.840.113549.1.7.1'
 OID_ENCRYPTED_DATA = '1.2.840.113549.1.7.6'
@@ -199,7 +200,9 @@ def decrypt(algorithm_node, ciphertext, password):
             iv = pkcs12_kdf('sha1', password, salt, _KDF_IV, iterations, 8)
             if not ciphertext or len(ciphertext) % 8:
                 raise ValueError('ciphertext length is not a multiple of the block size')
-            padded = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=8 * key_size).decrypt(ciphertext)
+            # effective_keylen is pycryptodome's own RC2 parameter, missing from its type stubs
+            padded = ARC2.new(key, ARC2.MODE_CBC, iv=iv, effective_keylen=8 * key_size).decrypt(  # type: ignore[call-arg]
+                ciphertext)
             unpadder = padding.PKCS7(64).unpadder()
             return unpadder.update(padded) + unpadder.finalize()
     except der.DerError as exc:
@@ -342,8 +345,8 @@ def load(data, password, key_passwords=(), name='keystore'):
         mac_hash = None
         if len(parts) > 2:
             mac_hash = _verify_mac(parts[2], auth_safe, password, name)
-        bags = []
-        state = {'schemes': set(), 'other': []}
+        bags: list[_Bag] = []
+        state: dict[str, Any] = {'schemes': set(), 'other': []}
         for content_info in der.decode(auth_safe, 'AuthenticatedSafe').items('AuthenticatedSafe'):
             ci = content_info.items('ContentInfo', 1)
             content_oid = ci[0].oid()
@@ -397,7 +400,7 @@ def open_shrouded_key(encrypted_private_key_info, passwords):
 
 def _assemble(bags, password, key_passwords, name):
     certs = [bag for bag in bags if bag.kind == 'cert']
-    by_subject = {}
+    by_subject: dict[Any, list[_Bag]] = {}  # by x509.Name
     try:
         from cryptography import x509
         parsed = {}
@@ -409,7 +412,7 @@ def _assemble(bags, password, key_passwords, name):
         raise CorruptKeystoreError('holds a certificate that cannot be parsed (%s)' % exc)
 
     used = set()
-    entries = []
+    entries: list[Union[PrivateKeyEntry, TrustedCertificateEntry, SecretKeyEntry]] = []
     keys = [bag for bag in bags if bag.kind in ('key', 'shrouded_key')]
     for index, bag in enumerate(keys):
         leaf = None
@@ -449,11 +452,11 @@ def _assemble(bags, password, key_passwords, name):
             entries.append(SecretKeyEntry(bag.alias or 'secret', bag.encoded, PKCS12))
     loose = [bag.encoded for bag in certs if id(bag) not in used]
     store = Keystore(PKCS12, loose_certificates=loose)
-    for entry in entries:
-        entry.alias = normalize_alias(entry.alias)
-        if entry.alias in store.entries:
-            raise CorruptKeystoreError('holds the alias %r twice' % entry.alias)
-        store.put(entry)
+    for added in entries:
+        added.alias = normalize_alias(added.alias)
+        if added.alias in store.entries:
+            raise CorruptKeystoreError('holds the alias %r twice' % added.alias)
+        store.put(added)
     return store
 
 

@@ -179,8 +179,8 @@ def run(data, params, name, now=None):
         raise RequestError('%s: a PKCS12 keystore protects its keys with the store password; set key_password equal to '
                            'password (WSO2 needs them equal anyway).' % name)
     before = inspection.diff_text(store, now)
-    changes = []
-    warnings = []
+    changes: list[str] = []
+    warnings: list[str] = []
     if old_password_used:
         changes.append('changed the store password')
 

@@ -29,7 +29,7 @@ ARGUMENT_SPEC = dict(
     in_memory=dict(type='bool', default=False),
     content=dict(type='str', no_log=True),
 )
-SPEC_RULES = {}
+SPEC_RULES: dict[str, list] = {}
 
 
 def entry_summary(store):

@@ -16,7 +16,7 @@ ARGUMENT_SPEC = dict(
     key_password=dict(type='str', no_log=True),
     expiry_warning_days=dict(type='int', default=30),
 )
-SPEC_RULES = {}
+SPEC_RULES: dict[str, list] = {}
 
 
 def run(data, params, name, now=None):

@@ -22,7 +22,7 @@ ARGUMENT_SPEC = dict(
         content=dict(type='str', required=True, no_log=True),
     )),
 )
-SPEC_RULES = {}
+SPEC_RULES: dict[str, list] = {}
 
 
 def run(params, read, realpath=None, now=None):

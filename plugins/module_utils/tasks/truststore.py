@@ -75,7 +75,7 @@ def certificate_items(raw_items):
 
 def requested_certificates(items):
     """``items``: [(alias or None, PEM text, source label)] -> [Requested], duplicates dropped."""
-    seen = {}
+    seen: dict[str, Requested] = {}
     for alias, text, source in items:
         ders = certificates.load_pem_certificates(text, source)
         if alias and len(ders) > 1:

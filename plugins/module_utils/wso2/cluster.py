@@ -77,7 +77,7 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
         winners = _most_named(proper)
     fingerprints = sorted(set(winners.values()))
     if len(fingerprints) > 1:
-        groups = {}
+        groups: dict[str, list[str]] = {}
         for host, fingerprint in sorted(proper.items()):
             groups.setdefault(fingerprint, []).append(host)
         raise ClusterError('The nodes disagree on their %s keystore: %s, and no keystore is the one most nodes name. WSO2 '
@@ -110,7 +110,7 @@ def _most_named(proper):
     """Of the nodes with a keystore of their own ({host: fingerprint}), those whose keystore more nodes name than any
     other: a split that an interrupted or concurrent run left is repaired toward the keystore most of the cluster
     serves already. All of them when no keystore is named by more nodes than every other."""
-    counts = {}
+    counts: dict[str, int] = {}
     for fingerprint in proper.values():
         counts[fingerprint] = counts.get(fingerprint, 0) + 1
     ranked = sorted(counts.values(), reverse=True)
@@ -411,7 +411,7 @@ def plan_keystores(infos, flow, rotation_stamp=None):
     the one a stopped run left unfinished (its marker on the nodes), else a new one named after the stamp."""
     default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
     unfinished = rotation_in_progress(infos, flow)
-    found = {}
+    found: dict[str, dict] = {}
     for keystore in flow['keystores']:
         distinct_from = found['tls']['path'] if keystore['purpose'] != 'tls' else None
         if keystore['purpose'] == 'tls' and unfinished and rotation_stamp is None:
@@ -522,7 +522,7 @@ def preflight(infos, flow, rotation_stamp=None):
     'reopen': by host, the stores whose new password must be tried because the configured one does not open them}.
     Nothing is planned for a cluster with a node that cannot be read."""
     role = flow['product']
-    found = {host: [] for host in infos}
+    found: dict[str, list[str]] = {host: [] for host in infos}
     cluster_found, changes, reopen = [], {}, {}
     for host, info in sorted(infos.items()):
         if not info.get('config_file'):
@@ -569,7 +569,7 @@ def node_refusals(infos, flow, plans):
     """{host: sentences} of what each node refuses once every node has been read and the plans are made: a
     cluster keystore the role's password does not open (on the node it is taken from), password changes a node
     cannot take, a truststore that opens with no password the run knows."""
-    found = {host: [] for host in infos}
+    found: dict[str, list[str]] = {host: [] for host in infos}
     for purpose, plan_ in sorted(plans.items()):
         source = plan_.get('source')
         if source and not plan_.get('adopted') and \
@@ -693,7 +693,7 @@ def password_changes(info, flow, cluster_paths):
     if 'internal' in by_purpose and 'truststore' not in by_purpose and truststore.get('path') == by_purpose['internal']['path']:
         refusals.append('%s is both the internal keystore and the truststore on %s; give %s_truststore_password the same '
                         'value as %s_internal_keystore_password.' % (truststore.get('path'), info.get('home'), role, role))
-    paths = {}
+    paths: dict[str, set[str]] = {}
     for change in changes:
         paths.setdefault(change['path'], set()).add(change['password'])
     for path, passwords in paths.items():
@@ -735,7 +735,8 @@ def pkcs12_migration(info, product):
     purposes = info.get('purposes') or {}
     secrets = info.get('secrets') or {}
     profile = products.profile_for(product)
-    stores, tables = {}, {}
+    stores: dict[str, dict] = {}
+    tables: dict[str, dict] = {}
     for purpose in registry.MIGRATED_PURPOSES:
         described = purposes.get(purpose)
         if not described or described.get('keystore_status') != 'ok':

@@ -112,7 +112,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
             '%s/%s/%s' % (home, products.SECURITY_DIR, name)) is not None)
     file_keys = products.flatten(data)
     settings = products.effective_settings(profile, data)
-    findings = []
+    findings: list[dict] = []
     if internal_keystore_password is not None:
         settings = _from_secure_vault(profile, home, config_path, settings, file_keys, data, read,
                                       internal_keystore_password, findings)
@@ -176,14 +176,7 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
         keystore = read(path) if path else None
         if keystore is None:
             raise KeystoreError('the internal keystore %s does not exist' % (path or '(no file_name)'))
-        key = None
-        for attempt, (store_password, entry_password) in enumerate(tries):
-            try:
-                key = vault.InternalKey(keystore, path, values.get('alias'), store_password, entry_password)
-                break
-            except KeystoreError:
-                if attempt == len(tries) - 1:
-                    raise
+        key = _internal_key(keystore, path, values.get('alias'), tries)
     except CarbonKeystoresError as exc:
         findings.append(_finding('internal', 'secret_unresolved', 'error', 'The $secret{} values of %s cannot be '
                                  'decrypted with the internal keystore and the password given: %s' % (
@@ -209,6 +202,18 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
 
 def _label(purpose):
     return registry.store_label(purpose)
+
+
+def _internal_key(keystore, path, alias, tries):
+    """The internal key opened with the first of ``tries`` ([(store password, key password)]) that opens it; the
+    last one's error when none does."""
+    for attempt, (store_password, entry_password) in enumerate(tries):
+        try:
+            return vault.InternalKey(keystore, path, alias, store_password, entry_password)
+        except KeystoreError:
+            if attempt == len(tries) - 1:
+                raise
+    raise KeystoreError('no password to open the internal keystore %s with' % path)
 
 
 def _unknown_advice(password, internal_keystore_password):
@@ -375,7 +380,7 @@ def _tls_trust_findings(profile, purposes, values_of, opened):
 
 
 def _tls_connector(profile, home, settings):
-    connector = {}
+    connector: dict[str, str | None] = {}
     for key in profile.tls_connector:
         value = settings.get(key)
         short = key.split('.')[-1]

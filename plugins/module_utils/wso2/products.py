@@ -283,7 +283,7 @@ def keystore_path(profile, home, file_name):
 
 
 def _normalise(path):
-    parts = []
+    parts: list[str] = []
     for part in path.split('/'):
         if part in ('', '.'):
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
@@ -116,7 +117,9 @@ def chained(info, items):
     """``items`` as compare-and-swaps inside the node's home (never through a link below it): the first write of a
     path against the preflight's read of it, a later one against what the item before it wrote. A path written twice
     shows one diff, from the first state to the last, on its last write."""
-    last_content, first_before, last_index = {}, {}, {}
+    last_content: dict[str, Any] = {}
+    first_before: dict[str, Any] = {}
+    last_index: dict[str, int] = {}
     for index, item in enumerate(items):
         path = item['path']
         item['within'] = str(info['home'])  # the write never follows a link below the home (remote_files)
@@ -218,7 +221,7 @@ def write_refusals(info, host, flow, items):
     role = flow['product']
     folders = info.get('folders') or {}
     links = info.get('links') or {}
-    by_folder = {}
+    by_folder: dict[str, list[str]] = {}
     for item in items:
         by_folder.setdefault(item['path'].rsplit('/', 1)[0], []).append(item['path'])
     found, named = [], set()

@@ -218,7 +218,7 @@ def format_name(name):
 
 def parse_subject_alt_names(values):
     """['DNS:host', 'IP:10.0.0.1'] -> list of GeneralName."""
-    names = []
+    names: list[x509.GeneralName] = []
     for value in values or ():
         kind, sep, rest = str(value).partition(':')
         kind = kind.strip().upper()
@@ -322,7 +322,8 @@ def pem_blocks(data, name='PEM input'):
     lose its last certificate silently."""
     if isinstance(data, str):
         data = data.encode('utf-8', 'surrogateescape')
-    blocks, position = [], 0
+    blocks: list[tuple[str, bytes]] = []
+    position = 0
     while True:
         begin = _PEM_BEGIN.search(data, position)
         if begin is None:

@@ -28,9 +28,10 @@ class RsaCipher:
     """A certificate (DER) and its private key (PKCS#8 DER)."""
 
     def __init__(self, certificate_der, pkcs8_der, name):
-        self.private_key = serialization.load_der_private_key(pkcs8_der, None)
-        if not isinstance(self.private_key, rsa.RSAPrivateKey):
+        private_key = serialization.load_der_private_key(pkcs8_der, None)
+        if not isinstance(private_key, rsa.RSAPrivateKey):
             raise CertificateError('The key of %s is not an RSA key; only RSA keys encrypt this way.' % name)
+        self.private_key: rsa.RSAPrivateKey = private_key
         self.public_key = certificates.load_certificate_der(certificate_der).public_key()
 
     def encrypt(self, data, transformation):

@@ -7,6 +7,8 @@ does the certificate carry the key usages WSO2 needs for the keystore's purposes
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CertificateError
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
@@ -56,9 +58,10 @@ def judge(private_key, passphrase, certificate, chain, purposes, labels, current
     Returns {'mode': 'import' | 'reply', 'public_key_sha256', 'certificate_sha256', 'chain_sha256'
     (leaf to root, as the keystore will hold it), 'same_key_as_current', 'problems'}; the problems are
     sentences naming the input, and nothing is usable when there is one."""
-    described = {'mode': 'import' if private_key else 'reply', 'public_key_sha256': None, 'certificate_sha256': None,
-                 'chain_sha256': [], 'same_key_as_current': None, 'problems': []}
-    problems = described['problems']
+    described: dict[str, Any] = {'mode': 'import' if private_key else 'reply', 'public_key_sha256': None,
+                                 'certificate_sha256': None, 'chain_sha256': [], 'same_key_as_current': None,
+                                 'problems': []}
+    problems: list[str] = described['problems']
     if not certificate:
         problems.append('%s is empty: give the certificate (a PEM file on the controller or inline PEM).'
                         % labels['certificate'])
