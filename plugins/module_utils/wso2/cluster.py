@@ -344,7 +344,7 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
         }
     if truststore_password and 'truststore' in purposes:
         tables['truststore'] = {'password': truststore_password}
-    if product == 'identity_server' and tenant_keystore_type:
+    if tenant_keystore_type and 'tenant' in products.profile_for(product).purposes:
         tables['keystore.tenant'] = {'type': str(tenant_keystore_type).upper()}
     return tables
 

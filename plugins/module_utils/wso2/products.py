@@ -6,6 +6,7 @@ $ref{} fallbacks its config tool applies, and the rules its documentation sets."
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry
@@ -42,24 +43,22 @@ def _truststore_defaults(file_name, store_type, extra=None):
     return defaults
 
 
+@dataclass(frozen=True, kw_only=True, eq=False)  # one object per profile: compared by identity
 class Profile:
     """One product in the versions it covers: the releases whose configuration this profile models (a version matches
     by its release, so that an update level such as 7.0.0.65 is 7.0.0)."""
 
-    def __init__(self, product, label, config_candidates, defaults, purposes, server_purpose,
-                 key_password_equal, file_name_style, versions, keystore_anywhere_in_home=False,
-                 tls_connector=None):
-        self.product = product
-        self.label = label
-        self.config_candidates = config_candidates
-        self.defaults = defaults
-        self.purposes = purposes
-        self.server_purpose = server_purpose        # the purpose whose key the server presents on TLS
-        self.key_password_equal = key_password_equal  # purposes whose key_password must equal password
-        self.file_name_style = file_name_style      # 'bare' (inside the security folder) or 'home_relative'
-        self.versions = tuple(versions)
-        self.keystore_anywhere_in_home = keystore_anywhere_in_home
-        self.tls_connector = tls_connector or {}
+    product: str                          # the role's name: identity_server, ...
+    label: str                            # in sentences: "Identity Server up to 7.0"
+    config_candidates: tuple              # configuration files under the home, the first that exists wins
+    defaults: dict                        # what WSO2's config tool fills in ({dotted key: value}, $ref{} kept)
+    purposes: tuple                       # the purposes (wso2/purposes.py) whose tables the product reads
+    server_purpose: str                   # the purpose whose key the server presents on TLS
+    key_password_equal: tuple             # purposes whose key_password must equal password
+    file_name_style: str                  # 'bare' (inside the security folder) or 'home_relative'
+    versions: tuple                       # the releases it covers, oldest first
+    keystore_anywhere_in_home: bool = False  # a store may sit outside the security folder, inside the home
+    tls_connector: dict = field(default_factory=dict)  # the TLS connector's own keys, defaulting to the tables'
 
     @property
     def default_store_type(self):
@@ -117,8 +116,9 @@ def _identity_server(label, store_type, extension, versions):
     defaults.update(_truststore_defaults('client-truststore.' + extension, store_type))
     defaults['keystore.tenant.type'] = store_type
     defaults.update(_IS_TLS_CONNECTOR)
-    return Profile('identity_server', label, ['repository/conf/deployment.toml'], defaults,
-                   ('primary', 'internal', 'tls', 'truststore', 'tenant'), 'tls', ('tls',), 'bare', versions,
+    return Profile(product='identity_server', label=label, config_candidates=('repository/conf/deployment.toml',),
+                   defaults=defaults, purposes=('primary', 'internal', 'tls', 'truststore', 'tenant'),
+                   server_purpose='tls', key_password_equal=('tls',), file_name_style='bare', versions=tuple(versions),
                    tls_connector=_IS_TLS_CONNECTOR)
 
 
@@ -128,9 +128,11 @@ def _api_manager():
     defaults.update(_refs('keystore.internal', 'keystore.primary'))
     defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
-    return Profile('api_manager', 'API Manager', ['repository/conf/deployment.toml'], defaults,
-                   ('primary', 'internal', 'tls', 'truststore'), 'tls', ('primary', 'internal', 'tls'), 'bare',
-                   ('3.0.0', '3.1.0', '3.2.0', '4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0', '4.5.0', '4.6.0', '4.7.0'))
+    return Profile(product='api_manager', label='API Manager', config_candidates=('repository/conf/deployment.toml',),
+                   defaults=defaults, purposes=('primary', 'internal', 'tls', 'truststore'), server_purpose='tls',
+                   key_password_equal=('primary', 'internal', 'tls'), file_name_style='bare',
+                   versions=('3.0.0', '3.1.0', '3.2.0', '4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0', '4.5.0', '4.6.0',
+                             '4.7.0'))
 
 
 def _micro_integrator():
@@ -141,9 +143,10 @@ def _micro_integrator():
     defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
-    return Profile('micro_integrator', 'Micro Integrator', ['conf/deployment.toml'], defaults,
-                   ('primary', 'internal', 'tls', 'truststore'), 'tls', ('tls',), 'home_relative',
-                   ('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
+    return Profile(product='micro_integrator', label='Micro Integrator', config_candidates=('conf/deployment.toml',),
+                   defaults=defaults, purposes=('primary', 'internal', 'tls', 'truststore'), server_purpose='tls',
+                   key_password_equal=('tls',), file_name_style='home_relative',
+                   versions=('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
 
 
 def _enterprise_integrator():
@@ -153,8 +156,10 @@ def _enterprise_integrator():
     defaults.update(_refs('keystore.internal', 'keystore.tls'))
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
-    return Profile('enterprise_integrator', 'Enterprise Integrator 7', ['conf/ei.toml', 'conf/deployment.toml'],
-                   defaults, ('tls', 'internal', 'truststore'), 'tls', ('tls',), 'bare', ('7.0.0', '7.1.0'))
+    return Profile(product='enterprise_integrator', label='Enterprise Integrator 7',
+                   config_candidates=('conf/ei.toml', 'conf/deployment.toml'), defaults=defaults,
+                   purposes=('tls', 'internal', 'truststore'), server_purpose='tls', key_password_equal=('tls',),
+                   file_name_style='bare', versions=('7.0.0', '7.1.0'))
 
 
 PROFILES = {
