@@ -30,6 +30,11 @@ def blocking_findings(info):
 
 
 @_sentences
+def unserved_keys(info, clusters):
+    return cluster.unserved_keys(dict(info), dict(clusters))
+
+
+@_sentences
 def flow_settings(inputs, hosts):
     return settings.flow_settings(dict(inputs), list(hosts))
 
@@ -174,6 +179,7 @@ class FilterModule:
             'rotation_marker': rotation_marker,
             'vault_keystore': vault_keystore,
             'trusted_entry': trusted_entry,
+            'unserved_keys': unserved_keys,
             'wanted_tables': wanted_tables,
             'write_digests': write_digests,
             'write_overlay': write_overlay,

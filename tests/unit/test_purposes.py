@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.carbon.keystores.plugins.filter.flow import FilterModule
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes, settings
 from homes import CONFIG, SECURITY, apply_tables, inspect, node
 
 BLOCKING = FilterModule().filters()['blocking_findings']
@@ -64,3 +64,44 @@ def test_labels_name_the_store_in_sentences():
     assert purposes.label('something_else') == 'something_else'
     assert purposes.of_setting('keystore.internal.key_password').name == 'internal'
     assert purposes.of_setting('transport.https.port') is None
+
+
+UNSERVED = FilterModule().filters()['unserved_keys']
+
+
+@pytest.mark.parametrize('product', sorted(CONFIG))
+def test_unserved_keys_names_each_table_that_does_not_hold_the_clusters_key(tmp_path, product):
+    info = inspect(node(tmp_path, product, 'node1'), product)
+    held = info['purposes']['tls']['fingerprint_sha256']
+    assert UNSERVED(info, {'tls': {'fingerprint': held}}) == []
+    other = 'AA:' * 31 + 'AA'
+    wrong = UNSERVED(info, {'tls': {'fingerprint': other}})
+    # every table of a cluster keystore the product reads names the pack's file, which is not the cluster's
+    tables = ['[%s]' % purposes.get(name).table for name in ('tls', 'primary') if name in info['purposes']]
+    assert sorted(sentence.split(' ')[0] for sentence in wrong) == sorted(tables), wrong
+    assert all(other in sentence and held in sentence for sentence in wrong)
+    if 'primary' in info['purposes']:
+        # a primary keystore of its own is judged against its own key, the TLS table against the TLS one
+        separate = UNSERVED(info, {'tls': {'fingerprint': held}, 'primary': {'fingerprint': other}})
+        assert [sentence.split(' ')[0] for sentence in separate] == ['[keystore.primary]'], separate
+
+
+def test_the_cluster_keystores_come_from_the_registry_with_the_role_inputs_it_names():
+    base = {'product': 'api_manager', 'home': '/opt/wso2am', 'keystore_password': 'Cluster-Pass-2026',
+            'keystore_alias': 'wso2am', 'key_size': 2048, 'valid_days': 825, 'key_usage': ['dataEncipherment']}
+    together = settings.flow_settings(base, ['a'])
+    assert [(item['purpose'], item['serves']) for item in together['keystores']] == [('tls', ['tls', 'primary'])]
+    apart = settings.flow_settings(dict(base, separate_primary_keystore=True, primary_keystore_file_name='sign.jks'),
+                                   ['a'])
+    assert [(item['purpose'], item['serves'], item['alias'], item['file_name']) for item in apart['keystores']] == [
+        ('tls', ['tls'], 'wso2am', ''), ('primary', ['primary'], 'wso2am-primary', 'sign.jks')]
+    assert apart['keystores'][1]['labels']['certificate'] == 'api_manager_primary_certificate'
+    # Enterprise Integrator 7 reads no [keystore.primary]: a separate one is refused, naming the variable
+    refused = settings.refusals(settings.flow_settings(dict(base, product='enterprise_integrator',
+                                                            separate_primary_keystore=True), ['a']))
+    assert any(sentence.startswith('enterprise_integrator_separate_primary_keystore: ') and '[keystore.tls]' in sentence
+               for sentence in refused), refused
+    clash = settings.refusals(settings.flow_settings(dict(base, separate_primary_keystore=True,
+                                                          primary_keystore_alias='wso2am'), ['a']))
+    assert any(sentence.startswith('api_manager_primary_keystore_alias and api_manager_primary_keystore_file_name')
+               for sentence in clash), clash

@@ -248,7 +248,7 @@ def rotation_in_progress(infos, flow):
     if not markers:
         return None
     marker = max(markers, key=lambda item: str(item['stamp']))
-    served = {host: node_state(info, 'tls') for host, info in sorted(infos.items())}
+    served = {host: node_state(info, registry.SERVER) for host, info in sorted(infos.items())}
     behind = sorted(host for host, (state, fingerprint) in served.items()
                     if state == 'proper' and fingerprint != marker['fingerprint'])
     if not behind:
@@ -279,21 +279,49 @@ def resumed_rotation(infos, unfinished):
             'certificate_pem': held['certificate_pem'], 'path': unfinished['path'], 'type': held['type'],
             'alias': unfinished['alias'], 'trust_alias': '%s-%s' % (unfinished['alias'], unfinished['stamp']),
             'chain': held['chain'], 'entries_text': held['entries_text'], 'adopted': True,
-            'needs': lacking(infos, 'tls', unfinished['path'], held['chain']), 'stamp': unfinished['stamp'],
+            'needs': lacking(infos, registry.SERVER, unfinished['path'], held['chain']), 'stamp': unfinished['stamp'],
             'old_fingerprint': unfinished.get('old_fingerprint')}
 
 
-def server_tables(info, separate_primary=False):
-    """{table: purpose of the cluster keystore it names}: [keystore.primary] (when the product has one) and
-    [keystore.tls] wherever the file or the product reads it from its own table, or it must get a keystore
-    other than the primary one."""
+def unserved_keys(info, clusters):
+    """Sentences for each cluster keystore purpose whose table, as ``info`` (product_info, read after the writes)
+    describes the node, does not hold the cluster's key: its own keystore's (``clusters``: by purpose, each with its
+    fingerprint), else the keystore of the purpose it follows. Empty when the node serves the cluster's keys."""
+    purposes = info.get('purposes') or {}
+    found = []
+    for purpose in registry.CLUSTER_KEYSTORES:
+        described = purposes.get(purpose.name)
+        if described is None:
+            continue
+        own = purpose.name if purpose.name in clusters else registry.cluster_keystore(purpose.name).follows
+        wanted = clusters.get(own) or {}
+        held = described.get('fingerprint_sha256') or ''
+        if held != wanted.get('fingerprint'):
+            found.append('[%s] names %s, whose key is %s, not the cluster\'s %s keystore (%s).' % (
+                purpose.table, described.get('path') or 'no keystore', held or 'unknown',
+                registry.label(own),
+                wanted.get('fingerprint') or 'unknown'))
+    return found
+
+
+def server_tables(info, given=()):
+    """{table: purpose of the cluster keystore it names}, in the registry's order: a follower's table
+    ([keystore.primary], when the product reads one) names its own keystore when ``given`` holds its purpose, else
+    the one it follows; a followed table ([keystore.tls]) is written wherever the file already configures it, the
+    product reads no follower, or a follower gets a keystore of its own (else the product reads it through the
+    follower's table by $ref{})."""
     purposes = info.get('purposes') or {}
     tables = {}
-    if 'primary' in purposes:
-        tables['keystore.primary'] = 'primary' if separate_primary else 'tls'
-    tls = purposes.get('tls')
-    if tls is not None and (tls.get('configured_in_file') or 'primary' not in purposes or separate_primary):
-        tables['keystore.tls'] = 'tls'
+    for purpose in registry.REGISTRY:
+        described = purposes.get(purpose.name)
+        if purpose.cluster is None or described is None:
+            continue
+        if purpose.cluster.follows:
+            tables[purpose.table] = purpose.name if purpose.name in given else purpose.cluster.follows
+            continue
+        followers = [item.name for item in registry.followers(purpose.name) if item.name in purposes]
+        if described.get('configured_in_file') or not followers or any(name in given for name in followers):
+            tables[purpose.table] = purpose.name
     return tables
 
 
@@ -333,7 +361,7 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
         }
     if internal_password and internal and ('keystore.internal' in tables or internal.get('configured_in_file')):
         tables.setdefault('keystore.internal', {}).update(password=internal_password, key_password=internal_password)
-    for table, purpose in server_tables(info, 'primary' in keystores).items():
+    for table, purpose in server_tables(info, keystores).items():
         keystore = keystores[purpose]
         tables[table] = {
             'file_name': file_name(info, product, keystore['path'].rsplit('/', 1)[-1], table),
@@ -389,7 +417,9 @@ def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopen
     are written: the internal keystore the node keeps (``reprotected``: its re-protected bytes when this run gave it
     its own password), or, without ``keep_internal`` (a fresh install), the cluster's keystore it follows."""
     if not keep_internal:
-        cluster = clusters.get('primary') or clusters['tls']
+        # the keystore [keystore.primary] names, which the internal one follows on a fresh install
+        cluster = next((clusters[item.name] for item in registry.followers(registry.SERVER) if item.name in clusters),
+                       clusters[registry.SERVER])
         return {'path': cluster['path'], 'content': cluster['content'], 'password': flow['keystore_password']}
     internal = (info.get('purposes') or {}).get('internal') or {}
     path = internal.get('path')
@@ -406,23 +436,26 @@ MISPLACED = ('outside_security_folder', 'outside_home')
 
 
 def plan_keystores(infos, flow, rotation_stamp=None):
-    """{purpose: plan} for every cluster keystore of the flow: the TLS one first, then a separate primary one,
-    which must not be the TLS keystore's file. ``rotation_stamp`` (playbooks/rotate.yml): the TLS plan is a rotation,
-    the one a stopped run left unfinished (its marker on the nodes), else a new one named after the stamp."""
+    """{purpose: plan} for every cluster keystore of the flow: the server's (TLS) one first, then each one of its
+    own of a purpose that follows it, which must not be the followed keystore's file. ``rotation_stamp``
+    (playbooks/rotate.yml): the server's plan is a rotation, the one a stopped run left unfinished (its marker on
+    the nodes), else a new one named after the stamp."""
     default_type = next((info.get('default_keystore_type') for _host, info in sorted(infos.items())), None)
     unfinished = rotation_in_progress(infos, flow)
     found: dict[str, dict] = {}
     for keystore in flow['keystores']:
-        distinct_from = found['tls']['path'] if keystore['purpose'] != 'tls' else None
-        if keystore['purpose'] == 'tls' and unfinished and rotation_stamp is None:
+        followed = registry.cluster_keystore(keystore['purpose']).follows
+        distinct_from = found[followed]['path'] if followed else None
+        served = keystore['purpose'] == registry.SERVER
+        if served and unfinished and rotation_stamp is None:
             raise ClusterError(
                 'A rotation of the cluster\'s TLS key is unfinished (a run of playbooks/rotate.yml stopped): %s. Finish it '
                 'with ansible-playbook -i <inventory> playbooks/rotate.yml -e product_role=%s, which switches the other '
                 'nodes to that key, or remove %s from every node to abandon it.' % (
                     unfinished['account'], flow['product'], '%s/%s' % (products.SECURITY_DIR, products.ROTATION_MARKER)))
-        if keystore['purpose'] == 'tls' and rotation_stamp is not None:
-            found['tls'] = resumed_rotation(infos, unfinished) if unfinished else rotation_plan(
-                plan(infos, 'tls', flow['source_node'] or None, None), rotation_stamp, sorted(infos))
+        if served and rotation_stamp is not None:
+            found[registry.SERVER] = resumed_rotation(infos, unfinished) if unfinished else rotation_plan(
+                plan(infos, registry.SERVER, flow['source_node'] or None, None), rotation_stamp, sorted(infos))
             continue
         planned = plan(infos, keystore['purpose'], flow['source_node'] or None,
                        settings.new_keystore(flow, default_type, keystore['purpose']), distinct_from)
@@ -462,8 +495,7 @@ def place_new_keystore(infos, flow, keystore, plan_, planned_paths=()):
     if not taken and not candidates and plan_['path'] not in planned_paths:
         return plan_
     if keystore.get('file_name'):
-        variable = '%s_%s' % (flow['product'], 'keystore_file_name' if keystore['purpose'] == 'tls'
-                              else 'primary_keystore_file_name')
+        variable = '%s_%skeystore_file_name' % (flow['product'], registry.cluster_keystore(keystore['purpose']).inputs)
         where = '; '.join('%s: %s' % (host, reason) for host, reason in sorted(taken.items())) or \
             'another cluster keystore of this run has that name'
         raise ClusterError('%s=%s names a file that exists already (%s), and the role never overwrites a keystore with '

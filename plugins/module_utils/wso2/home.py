@@ -357,7 +357,7 @@ def _keystore_purpose_findings(profile, purpose, described, values, store, keyst
     for item in keystore['findings']:
         if item['alias'] != alias:
             continue
-        if item['code'] == 'no_data_encipherment' and purpose != 'primary':
+        if item['code'] == 'no_data_encipherment' and not registry.get(purpose).encrypts_data:
             continue
         found.append(_finding(purpose, item['code'], item['severity'], item['message'], alias))
     return found

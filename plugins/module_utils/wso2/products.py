@@ -52,13 +52,27 @@ class Profile:
     label: str                            # in sentences: "Identity Server up to 7.0"
     config_candidates: tuple              # configuration files under the home, the first that exists wins
     defaults: dict                        # what WSO2's config tool fills in ({dotted key: value}, $ref{} kept)
-    purposes: tuple                       # the purposes (wso2/purposes.py) whose tables the product reads
-    server_purpose: str                   # the purpose whose key the server presents on TLS
-    key_password_equal: tuple             # purposes whose key_password must equal password
     file_name_style: str                  # 'bare' (inside the security folder) or 'home_relative'
     versions: tuple                       # the releases it covers, oldest first
+    every_key_password_equal: bool = False  # every keystore's key_password must equal its password (else the TLS one)
     keystore_anywhere_in_home: bool = False  # a store may sit outside the security folder, inside the home
     tls_connector: dict = field(default_factory=dict)  # the TLS connector's own keys, defaulting to the tables'
+
+    @property
+    def purposes(self):
+        """The purposes (wso2/purposes.py) whose tables the product reads."""
+        return registry.read_by(self.product)
+
+    @property
+    def server_purpose(self):
+        """The purpose whose key the server presents on TLS."""
+        return registry.SERVER
+
+    @property
+    def key_password_equal(self):
+        """The purposes whose key_password must equal their password: the TLS keystore's (a Tomcat limitation), and
+        on API Manager every keystore's."""
+        return registry.KEY_PAIR_PURPOSES if self.every_key_password_equal else (registry.SERVER,)
 
     @property
     def default_store_type(self):
@@ -74,11 +88,12 @@ class Profile:
         return sorted({str(value).rsplit('/', 1)[-1] for key, value in self.defaults.items()
                        if key.endswith('.file_name') and not str(value).startswith('$ref{')})
 
-    @property
-    def separate_primary(self):
-        """Whether [keystore.primary] (signing) can hold another key pair than [keystore.tls]: the product has
-        both tables (Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone)."""
-        return 'primary' in self.purposes and 'tls' in self.purposes
+    def reads_separately(self, purpose):
+        """Whether the product reads the cluster keystore of ``purpose`` from a table of its own, apart from the one
+        it follows: it has both tables (Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone,
+        with no [keystore.primary] to sign with another)."""
+        followed = registry.cluster_keystore(purpose).follows
+        return purpose in self.purposes and (not followed or followed in self.purposes)
 
     def matches(self, version):
         return release(version) in {release(known) for known in self.versions}
@@ -117,9 +132,7 @@ def _identity_server(label, store_type, extension, versions):
     defaults['keystore.tenant.type'] = store_type
     defaults.update(_IS_TLS_CONNECTOR)
     return Profile(product='identity_server', label=label, config_candidates=('repository/conf/deployment.toml',),
-                   defaults=defaults, purposes=('primary', 'internal', 'tls', 'truststore', 'tenant'),
-                   server_purpose='tls', key_password_equal=('tls',), file_name_style='bare', versions=tuple(versions),
-                   tls_connector=_IS_TLS_CONNECTOR)
+                   defaults=defaults, file_name_style='bare', versions=tuple(versions), tls_connector=_IS_TLS_CONNECTOR)
 
 
 def _api_manager():
@@ -129,8 +142,7 @@ def _api_manager():
     defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
     return Profile(product='api_manager', label='API Manager', config_candidates=('repository/conf/deployment.toml',),
-                   defaults=defaults, purposes=('primary', 'internal', 'tls', 'truststore'), server_purpose='tls',
-                   key_password_equal=('primary', 'internal', 'tls'), file_name_style='bare',
+                   defaults=defaults, every_key_password_equal=True, file_name_style='bare',
                    versions=('3.0.0', '3.1.0', '3.2.0', '4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0', '4.5.0', '4.6.0',
                              '4.7.0'))
 
@@ -144,8 +156,7 @@ def _micro_integrator():
     defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile(product='micro_integrator', label='Micro Integrator', config_candidates=('conf/deployment.toml',),
-                   defaults=defaults, purposes=('primary', 'internal', 'tls', 'truststore'), server_purpose='tls',
-                   key_password_equal=('tls',), file_name_style='home_relative',
+                   defaults=defaults, file_name_style='home_relative',
                    versions=('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
 
 
@@ -158,7 +169,6 @@ def _enterprise_integrator():
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile(product='enterprise_integrator', label='Enterprise Integrator 7',
                    config_candidates=('conf/ei.toml', 'conf/deployment.toml'), defaults=defaults,
-                   purposes=('tls', 'internal', 'truststore'), server_purpose='tls', key_password_equal=('tls',),
                    file_name_style='bare', versions=('7.0.0', '7.1.0'))
 
 
@@ -237,7 +247,7 @@ UNKNOWN_PLACEHOLDER = re.compile(r'\$(secret|env|sys)\{([^}]*)\}')
 
 
 def flatten(data, prefix=''):
-    """{'keystore': {'tls': {'alias': 'x'}}} -> {'keystore.tls.alias': 'x'} (arrays of tables are skipped)."""
+    """{'keystore': {'internal': {'alias': 'x'}}} -> {'keystore.internal.alias': 'x'} (arrays of tables are skipped)."""
     flat = {}
     for key, value in data.items():
         name = '%s.%s' % (prefix, key) if prefix else key

@@ -11,6 +11,18 @@ from dataclasses import dataclass
 
 KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
 TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
+EVERY_PRODUCT = ('identity_server', 'api_manager', 'micro_integrator', 'enterprise_integrator')
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterKeystore:
+    """How the product roles give a purpose one key pair for every node of the cluster."""
+
+    inputs: str               # its role inputs: <role>_<inputs>keystore_file_name, <role>_<inputs>keystore_alias, ...
+    material: str             # its PEM inputs: <role>_<material>_certificate, <role>_<material>_private_key, ...
+    separate: str = ''        # the role input that gives it a keystore of its own; without it, it ...
+    follows: str = ''         # ... names the keystore of this purpose instead
+    alias_suffix: str = ''    # its alias, unless given: the followed keystore's alias and this
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +38,10 @@ class Purpose:
     secret_alias: str = ''    # encrypt_passwords: the [secrets] alias its password goes under
     migrated: bool = True     # the PKCS12 migration converts its file
     optional_keys: tuple = ()  # keys its table may add, described when set
+    serves_tls: bool = False  # the server presents its key on TLS
+    encrypts_data: bool = False  # the product encrypts with its key: the certificate needs dataEncipherment
+    cluster: ClusterKeystore | None = None  # the roles keep one key pair for the cluster in it
+    read_by: tuple = EVERY_PRODUCT  # the products whose configuration has its table
 
     def setting(self, key):
         """The dotted name of one of its settings: 'keystore.tls.file_name'."""
@@ -34,17 +50,21 @@ class Purpose:
 
 REGISTRY = (
     Purpose(name='primary', table='keystore.primary', label='primary', keys=KEYSTORE_KEYS, holds_key_pair=True,
-            secret_alias='keystore_password'),
+            secret_alias='keystore_password', encrypts_data=True,
+            cluster=ClusterKeystore(inputs='primary_', material='primary', separate='separate_primary_keystore',
+                                    follows='tls', alias_suffix='-primary'),
+            # Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone
+            read_by=('identity_server', 'api_manager', 'micro_integrator')),
     Purpose(name='internal', table='keystore.internal', label='internal', keys=KEYSTORE_KEYS, holds_key_pair=True,
             secret_alias='internal_keystore_password'),
     Purpose(name='tls', table='keystore.tls', label='TLS', keys=KEYSTORE_KEYS, holds_key_pair=True,
-            secret_alias='keystore_password'),
+            secret_alias='keystore_password', serves_tls=True, cluster=ClusterKeystore(inputs='', material='tls')),
     Purpose(name='truststore', table='truststore', label='truststore', keys=TRUSTSTORE_KEYS, holds_key_pair=False,
             secret_alias='truststore_password',
             # the symmetric key Micro Integrator and Enterprise Integrator keep in their truststore
             optional_keys=('alias', 'algorithm')),
     Purpose(name='tenant', table='keystore.tenant', label='tenant', keys=('type',), holds_key_pair=False,
-            has_file=False, migrated=False),
+            has_file=False, migrated=False, read_by=('identity_server',)),
 )
 BY_NAME = {purpose.name: purpose for purpose in REGISTRY}
 BY_TABLE = {purpose.table: purpose for purpose in REGISTRY}
@@ -55,6 +75,11 @@ KEY_PAIR_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.holds_
 STORE_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.has_file)
 MIGRATED_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.migrated)
 SECRET_ALIASES = {purpose.table: purpose.secret_alias for purpose in REGISTRY if purpose.secret_alias}
+# the purpose whose key the server presents, which rotation replaces
+SERVER = next(purpose.name for purpose in REGISTRY if purpose.serves_tls)
+# the cluster keystores, each after the one it follows (the server's first)
+CLUSTER_KEYSTORES = tuple(sorted((purpose for purpose in REGISTRY if purpose.cluster),
+                                 key=lambda purpose: bool(purpose.cluster and purpose.cluster.follows)))
 
 
 def get(name):
@@ -79,3 +104,21 @@ def store_label(name):
     if purpose is not None and not purpose.holds_key_pair and purpose.has_file:
         return 'The %s' % purpose.label
     return 'The %s keystore' % label(name)
+
+
+def read_by(product):
+    """The purposes whose tables ``product`` reads, in the registry's order."""
+    return tuple(purpose.name for purpose in REGISTRY if product in purpose.read_by)
+
+
+def followers(name):
+    """The cluster keystore purposes that name the keystore of ``name`` unless given one of their own."""
+    return tuple(purpose for purpose in CLUSTER_KEYSTORES if purpose.cluster and purpose.cluster.follows == name)
+
+
+def cluster_keystore(name):
+    """How the roles keep the cluster keystore of ``name`` (a purpose of CLUSTER_KEYSTORES)."""
+    found = BY_NAME[name].cluster
+    if found is None:
+        raise KeyError('%s has no cluster keystore' % name)
+    return found

@@ -3,14 +3,14 @@
 """The product roles' inputs completed into the flow's settings, and the requests the flow refuses
 before it reads any node (the rest is judged once every node has been read: wso2/cluster.py).
 
-The flow keeps one cluster keystore per purpose it manages: ``tls`` always (the key pair the server
-presents, which also signs as [keystore.primary] unless told otherwise) and ``primary`` when the role
-is asked for a separate signing keystore. Each is generated once, or built from PEM material the
-operator hands over (a CA-signed certificate with its key, or the CA's reply for the cluster's key)."""
+The flow keeps one cluster keystore per purpose the registry gives one (wso2/purposes.py): the server's
+always (the key pair it presents on TLS, which also signs as [keystore.primary] unless told otherwise), and
+each that follows it when the role is asked for a separate one. Each is generated once, or built from PEM
+material the operator hands over (a CA-signed certificate with its key, or the CA's reply for the cluster's key)."""
 
 from __future__ import annotations
 
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry
 
 # keytool refuses shorter store passwords, and so would the product when it opens the store
 MIN_PASSWORD_LENGTH = 6
@@ -48,18 +48,14 @@ def flow_settings(inputs, hosts):
     settings['key_size'] = int(inputs['key_size'])
     settings['valid_days'] = int(inputs['valid_days'])
     settings['source_node'] = inputs.get('keystore_source_node') or ''
-    separate = bool(inputs.get('separate_primary_keystore'))
-    settings['separate_primary_keystore'] = separate
-    tls = {'purpose': 'tls', 'alias': settings['alias'], 'file_name': settings['file_name'],
-           'serves': ['tls'] if separate else ['tls', 'primary'], 'csr_path': inputs.get('csr_path') or ''}
-    tls.update(_material(inputs, 'tls'), labels=material_labels(product, 'tls'))
-    settings['keystores'] = [tls]
-    if separate:
-        alias = inputs.get('primary_keystore_alias') or '%s-primary' % settings['alias']
-        primary = {'purpose': 'primary', 'alias': alias, 'file_name': inputs.get('primary_keystore_file_name') or '',
-                   'serves': ['primary'], 'csr_path': ''}
-        primary.update(_material(inputs, 'primary'), labels=material_labels(product, 'primary'))
-        settings['keystores'].append(primary)
+    settings['separate_primary_keystore'] = bool(inputs.get('separate_primary_keystore'))
+    settings['keystores'] = [_cluster_keystore(inputs, purpose) for purpose in registry.CLUSTER_KEYSTORES
+                             if _given(inputs, registry.cluster_keystore(purpose.name))]
+    given = {item['purpose'] for item in settings['keystores']}
+    for item in settings['keystores']:
+        # a keystore also serves the purposes that follow it and were not given one of their own
+        item['serves'] = [item['purpose']] + [purpose.name for purpose in registry.followers(item['purpose'])
+                                              if purpose.name not in given]
     # the preflight reads the contents of the files the cluster keystores may be named (wso2is.jks, wso2is-2.jks, a
     # rotation's wso2is-20261203120000.jks) and lists the others of the security folder by name only
     stems = {(item['file_name'].rsplit('.', 1)[0] if item['file_name'] else item['alias'])
@@ -76,7 +72,23 @@ def flow_settings(inputs, hosts):
     return settings
 
 
-def new_keystore(settings, default_type, purpose='tls'):
+def _given(inputs, cluster):
+    """Whether the inputs give the cluster keystore ``cluster`` (one that follows another only when asked)."""
+    return not cluster.separate or bool(inputs.get(cluster.separate))
+
+
+def _cluster_keystore(inputs, purpose):
+    """The flow's entry for the cluster keystore of ``purpose``, from the role inputs the registry names."""
+    cluster = registry.cluster_keystore(purpose.name)
+    alias = inputs.get(cluster.inputs + 'keystore_alias') or '%s%s' % (inputs['keystore_alias'], cluster.alias_suffix)
+    keystore = {'purpose': purpose.name, 'alias': alias,
+                'file_name': inputs.get(cluster.inputs + 'keystore_file_name') or '',
+                'csr_path': inputs.get(cluster.inputs + 'csr_path') or ''}
+    keystore.update(_material(inputs, cluster.material), labels=material_labels(inputs['product'], purpose.name))
+    return keystore
+
+
+def new_keystore(settings, default_type, purpose=registry.SERVER):
     """{file_name, type, alias} of the cluster keystore of ``purpose`` the flow would create, the type
     defaulting to the one the product's profile uses (``default_type``, from product_info)."""
     keystore = next(item for item in settings['keystores'] if item['purpose'] == purpose)
@@ -87,10 +99,9 @@ def new_keystore(settings, default_type, purpose='tls'):
 
 def material_labels(product, purpose):
     """How the flow's messages name a cluster keystore's PEM inputs: by the role's variables."""
-    return {'certificate': '%s_%s_certificate' % (product, purpose),
-            'private_key': '%s_%s_private_key' % (product, purpose),
-            'private_key_passphrase': '%s_%s_private_key_passphrase' % (product, purpose),
-            'chain': '%s_%s_certificate_chain' % (product, purpose)}
+    prefix = '%s_%s' % (product, registry.cluster_keystore(purpose).material)
+    return {'certificate': prefix + '_certificate', 'private_key': prefix + '_private_key',
+            'private_key_passphrase': prefix + '_private_key_passphrase', 'chain': prefix + '_certificate_chain'}
 
 
 def refusals(settings):
@@ -111,7 +122,8 @@ def refusals(settings):
     if 'dataEncipherment' not in settings['key_usage']:
         found.append('%s_key_usage must include dataEncipherment: WSO2\'s primary keystore encrypts data with it '
                      '(the cipher tool fails with "Wrong key usage" otherwise).' % role)
-    for name in ('keystore_file_name', 'primary_keystore_file_name'):
+    for name in [registry.cluster_keystore(purpose.name).inputs + 'keystore_file_name'
+                 for purpose in registry.CLUSTER_KEYSTORES]:
         value = settings.get(name) or ''
         if '/' in value or value in ('.', '..'):
             found.append('%s_%s must be a bare file name: every keystore is placed in %s.'
@@ -119,15 +131,19 @@ def refusals(settings):
     if settings['type'] and settings['type'] not in ('JKS', 'PKCS12'):
         found.append('%s_keystore_type must be JKS or PKCS12, not %s.' % (role, settings['type']))
     profile = products.profile_for(role, settings['version'] or None)
-    if settings['separate_primary_keystore'] and not profile.separate_primary:
-        found.append('%s_separate_primary_keystore: %s keeps the server\'s key pair in [keystore.tls] alone, so there is '
-                     'no separate primary keystore to give.' % (role, profile.label))
-    for purpose in ('tls', 'primary'):
-        given = {name: settings.get('%s_%s' % (purpose, name)) for name in MATERIAL}
-        labels = material_labels(role, purpose)
-        if purpose == 'primary' and any(given.values()) and not settings['separate_primary_keystore']:
-            found.append('%s needs %s_separate_primary_keystore: true (without it [keystore.primary] uses the TLS '
-                         'keystore; give the material as %s_tls_certificate).' % (labels['certificate'], role, role))
+    for purpose in registry.CLUSTER_KEYSTORES:
+        cluster = registry.cluster_keystore(purpose.name)
+        given = {name: settings.get('%s_%s' % (cluster.material, name)) for name in MATERIAL}
+        labels = material_labels(role, purpose.name)
+        if cluster.separate and settings.get(cluster.separate) and not profile.reads_separately(purpose.name):
+            followed = registry.get(cluster.follows)
+            found.append('%s_%s: %s keeps the server\'s key pair in [%s] alone, so there is no separate %s keystore to '
+                         'give.' % (role, cluster.separate, profile.label, followed.table, purpose.label))
+        if cluster.separate and any(given.values()) and not settings.get(cluster.separate):
+            followed = registry.get(cluster.follows)
+            found.append('%s needs %s_%s: true (without it [%s] uses the %s keystore; give the material as %s).'
+                         % (labels['certificate'], role, cluster.separate, purpose.table, followed.label,
+                            material_labels(role, followed.name)['certificate']))
         for name in ('private_key', 'certificate_chain'):
             if given[name] and not given['certificate']:
                 found.append('%s needs %s (the certificate it belongs with).'
@@ -143,10 +159,12 @@ def refusals(settings):
         found.append('%s_keystore_password_file: the server reads password-%s only for the secure vault; set '
                      '%s_encrypt_passwords: true, or leave it at none.'
                      % (role, settings['keystore_password_file'], role))
-    if settings['separate_primary_keystore']:
-        names = [item['file_name'] or '%s.' % item['alias'] for item in settings['keystores']]
-        aliases = [item['alias'] for item in settings['keystores']]
-        if len(set(aliases)) < len(aliases) or (names[0] and names[0] == names[1]):
-            found.append('%s_primary_keystore_alias and %s_primary_keystore_file_name must differ from the TLS '
-                         'keystore\'s, so that [keystore.primary] gets a file of its own.' % (role, role))
+    first = settings['keystores'][0]
+    for item in settings['keystores'][1:]:
+        if item['alias'] == first['alias'] or (item['file_name'] or '%s.' % item['alias']) == (
+                first['file_name'] or '%s.' % first['alias']):
+            inputs = registry.cluster_keystore(item['purpose']).inputs
+            found.append('%s_%skeystore_alias and %s_%skeystore_file_name must differ from the %s keystore\'s, so that '
+                         '[%s] gets a file of its own.' % (role, inputs, role, inputs, registry.label(first['purpose']),
+                                                           registry.get(item['purpose']).table))
     return found
