@@ -1,12 +1,15 @@
-"""Write the four public product roles and keystore_flow's argument spec from tools/role_inputs.yml.
+"""Write the four public product roles and keystore_flow's argument spec from tools/role_inputs.yml, and every
+list of the products elsewhere from plugins/module_utils/wso2/products.py.
 
     python tools/roles.py           write the files (make roles)
     python tools/roles.py --check   exit 1 and name the files that differ from what would be written
 
 Each public role is generated: defaults/main.yml, meta/argument_specs.yml, vars/main.yml (the inputs
-as one dictionary for the flow) and tasks/<entry point>.yml (one import of keystore_flow each). The
-flow's argument spec types that dictionary. A test runs --check, so the committed files never drift
-from the source."""
+as one dictionary for the flow), tasks/<entry point>.yml (one import of keystore_flow each) and
+meta/main.yml. The flow's argument spec types that dictionary. The product lists of the playbooks
+(audit.yml, product_role_check.yml), of the modules' documented choices and of keystore_flow's meta are
+rewritten in place, so that a product added to products.py is added everywhere by make roles. A test runs
+--check, so the committed files never drift from the source."""
 
 from __future__ import annotations
 
@@ -123,6 +126,7 @@ def public_role(source, product):
     for name, spec in source['inputs'].items():
         handed[name] = '{{ %s_%s }}' % (product, name) if _applies(spec, product) else spec.get('default')
     files = {
+        'meta/main.yml': _meta('Keystores and truststore of a WSO2 %s cluster.' % values['label']),
         'defaults/main.yml': _yaml(defaults),
         'meta/argument_specs.yml': _yaml({'argument_specs': specs}),
         'vars/main.yml': _yaml({'__%s_flow_inputs' % product: handed}),
@@ -135,6 +139,48 @@ def public_role(source, product):
         task['vars'] = {INPUTS: '{{ __%s_flow_inputs }}' % product}
         files['tasks/%s.yml' % entry] = _yaml([task])
     return files
+
+
+def _meta(description):
+    return _yaml({'galaxy_info': {'author': 'carbon.keystores developers', 'description': description,
+                                  'license': 'GPL-3.0-or-later', 'min_ansible_version': '2.19',
+                                  'platforms': [{'name': 'GenericLinux', 'versions': ['all']}]},
+                  'dependencies': []})
+
+
+def _replaced(relative, replacements):
+    """The text of a hand-written file with each pattern's one match replaced: a pattern that no longer matches
+    exactly once stops the generator, so that a list of products never drifts silently."""
+    text = (ROOT / relative).read_text()
+    for pattern, replacement in replacements:
+        found = len(re.findall(pattern, text, flags=re.M))
+        if found != 1:
+            raise SystemExit('%s: %d matches for %s; update tools/roles.py with the file.' % (relative, found, pattern))
+        text = re.sub(pattern, lambda _match: replacement, text, flags=re.M)
+    return text
+
+
+def product_lists():
+    """{relative path: text} of every file outside the public roles that lists the products."""
+    names = list(products.PRODUCTS)
+    flow_list = ', '.join(names)
+    spoken = ', '.join(names[:-1]) + ' or ' + names[-1]
+    return {
+        'playbooks/audit.yml': _replaced('playbooks/audit.yml', [
+            (r'^  hosts: .*$', '  hosts: ' + ':'.join(names)),
+            (r'^    audit_products: \[.*\]$', '    audit_products: [%s]' % flow_list)]),
+        'playbooks/product_role_check.yml': _replaced('playbooks/product_role_check.yml', [
+            (r"^        that: product_role \| default\(''\) in \[.*\]$",
+             "        that: product_role | default('') in [%s]" % ', '.join("'%s'" % name for name in names)),
+            (r'^          Give -e product_role=\w+ \(or [^)]*\)',
+             '          Give -e product_role=%s (or %s)' % (names[0], ', '.join(names[1:])))]),
+        'plugins/modules/product_info.py': _replaced('plugins/modules/product_info.py', [
+            (r'^    choices: \[identity_server.*\]$', '    choices: [%s]' % flow_list)]),
+        'plugins/modules/secure_vault.py': _replaced('plugins/modules/secure_vault.py', [
+            (r'^    choices: \[identity_server.*\]$', '    choices: [%s]' % flow_list)]),
+        'roles/%s/meta/main.yml' % FLOW: _meta(
+            'Private: the keystore flow shared by the product roles of carbon.keystores. Not an API; use %s.' % spoken),
+    }
 
 
 def flow_spec(source):
@@ -170,6 +216,8 @@ def generated():
             files[ROOT / 'roles' / product / relative] = text
     for relative, text in flow_spec(source).items():
         files[ROOT / 'roles' / FLOW / relative] = text
+    for relative, text in product_lists().items():
+        files[ROOT / relative] = text
     return files
 
 

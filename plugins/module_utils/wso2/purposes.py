@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
 TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
-EVERY_PRODUCT = ('identity_server', 'api_manager', 'micro_integrator', 'enterprise_integrator')
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +40,7 @@ class Purpose:
     serves_tls: bool = False  # the server presents its key on TLS
     encrypts_data: bool = False  # the product encrypts with its key: the certificate needs dataEncipherment
     cluster: ClusterKeystore | None = None  # the roles keep one key pair for the cluster in it
-    read_by: tuple = EVERY_PRODUCT  # the products whose configuration has its table
+    read_by: tuple = ()       # the products whose configuration has its table; () for every product
 
     def setting(self, key):
         """The dotted name of one of its settings: 'keystore.tls.file_name'."""
@@ -108,7 +107,7 @@ def store_label(name):
 
 def read_by(product):
     """The purposes whose tables ``product`` reads, in the registry's order."""
-    return tuple(purpose.name for purpose in REGISTRY if product in purpose.read_by)
+    return tuple(purpose.name for purpose in REGISTRY if not purpose.read_by or product in purpose.read_by)
 
 
 def followers(name):

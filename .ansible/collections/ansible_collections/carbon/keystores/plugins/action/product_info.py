@@ -1,0 +1,65 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""carbon.keystores.product_info on the controller: read the config and keystores, describe them.
+
+One module run on the managed host reads the home (RemoteFileAction.read_home) and the password files of the
+home; only a keystore the config places elsewhere costs another run."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
+from ansible_collections.carbon.keystores.plugins.module_utils.tasks import product_info
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction, decoded
+
+# What the server reads the internal keystore's password from at start (WSO2's secure vault).
+PASSWORD_FILES = ('password-persist', 'password-tmp')
+
+
+class ActionModule(RemoteFileAction):
+    task = product_info
+    writes = False
+    needs = KEYSTORES + TOML
+
+    def execute(self, args, task_vars):
+        home = args['home'].rstrip('/') or '/'
+        profile = products.profile_for(args['product'], args.get('version'))
+        read_home = self.read_home(profile, home, task_vars, extra=['%s/%s' % (home, name) for name in PASSWORD_FILES]
+                                   + ['%s/%s/%s' % (home, products.SECURITY_DIR, products.ROTATION_MARKER)],
+                                   read_also=args['read_also'])
+        for item in args['overlay']:
+            read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
+        # the stores the configuration names that the first read listed by name only: one more run for all of them
+        read_home.prefetch(wso2_home.configured_store_paths(profile, read_home.home, read_home.read))
+        used = {}
+
+        def read(path):
+            described = read_home.lookup(path)
+            used[path] = described
+            return transport.read_bytes(described, path)
+
+        outcome = product_info.run(dict(args, home=read_home.home), read,
+                                   realpath=lambda path: read_home.lookup(path).get('realpath'))
+        result = dict(outcome.result)
+        result['changed'] = False
+        # the folders a write may need: the home's, the configuration's, the secure vault's, each store's
+        stores = sorted({described['path'].rsplit('/', 1)[0] for described in result.get('purposes', {}).values()
+                         if described.get('path')})
+        result['folders'] = {path: read_home.folder(path) for path in read_home.folders + stores}
+        result['links'] = read_home.links()
+        if args['return_content']:
+            # what was read, and every keystore-like file of the security folder: a later write to any of
+            # them (the flow's cluster keystore) is a compare-and-swap against this read
+            listed = {'%s/%s' % (read_home.security, name): described for name, described in read_home.listed.items()}
+            # the secure vault's properties and, with the secrets, the password files: the flow writes them too
+            listed.update({path: read_home.seen[path] for path in read_home.beside
+                           if args['return_secrets'] or not path.endswith(PASSWORD_FILES)})
+            # a file listed by name only is 'unread': it exists, and no write may swap it (it matches no digest)
+            result['contents'] = {path: dict({'sha256': described.get('sha256', 'absent' if described.get('kind') ==
+                                                                      'missing' else 'unread'),
+                                              'content': described.get('content', '')},
+                                             **({'mode': described['mode']} if described.get('mode') else {}))
+                                  for path, described in dict(listed, **used).items()
+                                  if described.get('kind') in ('file', 'missing', 'too_large')}
+        return result

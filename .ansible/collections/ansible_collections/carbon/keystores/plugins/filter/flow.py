@@ -1,0 +1,187 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the product roles' flow, run on the controller: the cluster's keystore, the tables a node
+must hold and which of them are pending, the JKS-to-PKCS12 migration (module_utils/wso2/cluster.py).
+Each is documented in the YAML file of the same name beside this one."""
+
+from __future__ import annotations
+
+import functools
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, home, settings, writes
+
+
+def _sentences(function):
+    """An operator's error from module_utils fails the task with its sentence, not a traceback."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except CarbonKeystoresError as exc:
+            raise AnsibleFilterError(str(exc))
+    return wrapper
+
+
+def blocking_findings(info):
+    return home.blocking_findings(dict(info))
+
+
+@_sentences
+def unserved_keys(info, clusters):
+    return cluster.unserved_keys(dict(info), dict(clusters))
+
+
+@_sentences
+def flow_settings(inputs, hosts):
+    return settings.flow_settings(dict(inputs), list(hosts))
+
+
+@_sentences
+def flow_refusals(flow):
+    return settings.refusals(flow)
+
+
+@_sentences
+def preflight(infos, flow, rotation=None):
+    """``rotation``: the stamp of a new rotation (playbooks/rotate.yml); the TLS plan is then a rotation."""
+    return cluster.preflight(dict(infos), flow, str(rotation) if rotation else None)
+
+
+@_sentences
+def rotation_marker(plan_, state, info=None):
+    """With ``info``: the write of the marker on that node (an empty list when it holds it already)."""
+    content = cluster.rotation_marker_content(dict(plan_), str(state))
+    return writes.marker_write(info, content) if info else content
+
+
+@_sentences
+def keystore_builds(plans, flow, judged, infos):
+    return cluster.builds(dict(plans), flow, dict(judged or {}), dict(infos))
+
+
+@_sentences
+def cluster_keystores(plans, built_results, infos):
+    """``built_results``: the results of the keystore task's loop over keystore_builds."""
+    built = {result['item']['purpose']: result for result in built_results or [] if not result.get('skipped')}
+    return cluster.cluster_keystores(dict(plans), built, dict(infos))
+
+
+@_sentences
+def node_writes(info, host, flow, clusters, steps, diff=False):
+    return writes.node_writes(info, host, flow, dict(clusters), dict(steps), bool(diff))
+
+
+@_sentences
+def migration_writes(info, converted, config=None, diff=False):
+    """``converted``: the results of the keystore_convert loop over pkcs12_migration's stores; ``config``: the
+    configuration that names the new files."""
+    computed = [{'path': result['item']['dest'], 'result': result} for result in converted or []]
+    computed.append({'path': info['config_file'], 'result': config, 'text': True})
+    return writes.computed_writes(info, computed, bool(diff))
+
+
+@_sentences
+def config_now(info, *results):
+    """Base64 of the node's configuration as the last of ``results`` (in-memory tasks on it) that changed it left it,
+    else as the preflight read it."""
+    return writes.config_now(info, list(results))
+
+
+@_sentences
+def claim_writes(info, items, clusters):
+    return writes.claim(info, list(items or []), dict(clusters or {}))
+
+
+@_sentences
+def write_refusals(info, host, flow, items):
+    return writes.write_refusals(info, host, flow, list(items or []))
+
+
+def write_overlay(written):
+    return writes.overlay(written)
+
+
+def write_digests(written):
+    return writes.digests(written)
+
+
+@_sentences
+def referenced_tables(tables, info, vault_password):
+    return list(cluster.referenced_tables(dict(tables), info, vault_password))
+
+
+@_sentences
+def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened=()):
+    return cluster.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
+
+
+@_sentences
+def material_refusals(judged, infos, flow, plans):
+    return cluster.material_refusals(dict(infos), flow, dict(plans), dict(judged))
+
+
+@_sentences
+def wanted_tables(info, product, keystores, passwords, keep_internal=False, tenant_keystore_type='', internal_password='',
+                  truststore_password=''):
+    return cluster.wanted_tables(info, product, dict(keystores), passwords, keep_internal, tenant_keystore_type,
+                                 internal_password, truststore_password)
+
+
+def trusted_entry(cluster_keystore):
+    """The truststore item ({alias, certificate}) of a cluster keystore: its certificate under its trust alias."""
+    return {'alias': cluster_keystore['trust_alias'], 'certificate': cluster_keystore['certificate_pem']}
+
+
+@_sentences
+def node_password_changes(info, flow, plans):
+    """The store passwords that change on one node read again (rewrite.yml), on the cluster's plans."""
+    paths = [plan_['path'] for plan_ in dict(plans).values() if plan_.get('path')]
+    return cluster.password_changes(info, flow, paths)['changes']
+
+
+@_sentences
+def pending_tables(info, wanted):
+    return cluster.pending_tables(info, wanted)
+
+
+@_sentences
+def pkcs12_migration(info, product):
+    return cluster.pkcs12_migration(info, product)
+
+
+@_sentences
+def migration_problems(before, after):
+    return cluster.migration_problems(before, after)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            'blocking_findings': blocking_findings,
+            'claim_writes': claim_writes,
+            'cluster_keystores': cluster_keystores,
+            'config_now': config_now,
+            'flow_refusals': flow_refusals,
+            'flow_settings': flow_settings,
+            'keystore_builds': keystore_builds,
+            'material_refusals': material_refusals,
+            'node_password_changes': node_password_changes,
+            'node_writes': node_writes,
+            'migration_problems': migration_problems,
+            'migration_writes': migration_writes,
+            'preflight': preflight,
+            'referenced_tables': referenced_tables,
+            'pending_tables': pending_tables,
+            'pkcs12_migration': pkcs12_migration,
+            'rotation_marker': rotation_marker,
+            'vault_keystore': vault_keystore,
+            'trusted_entry': trusted_entry,
+            'unserved_keys': unserved_keys,
+            'wanted_tables': wanted_tables,
+            'write_digests': write_digests,
+            'write_overlay': write_overlay,
+            'write_refusals': write_refusals,
+        }

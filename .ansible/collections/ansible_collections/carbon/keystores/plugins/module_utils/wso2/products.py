@@ -1,0 +1,319 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""WSO2 products as data: where each keeps its configuration and keystores, the defaults and
+$ref{} fallbacks its config tool applies, and the rules its documentation sets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry
+
+SECURITY_DIR = 'repository/resources/security'
+DEFAULT_PASSWORD = 'wso2carbon'
+DEFAULT_ALIAS = 'wso2carbon'
+# Passwords every copy of a pack ships and WSO2's documentation prints: no secret, and also the pack's keystore file
+# and alias name, so that masking them would only garble names (********.jks).
+PUBLIC_PASSWORDS = (DEFAULT_PASSWORD,)
+# The pack's own keystore files (Identity Server 7.1 and later ship the .p12 one).
+PACK_KEYSTORE_NAMES = ('wso2carbon.jks', 'wso2carbon.p12')
+# What playbooks/rotate.yml decided (the new keystore's file and key), written on every node before any switches, so
+# that a run stopped at any point is finished by the next one.
+ROTATION_MARKER = 'carbon-keystores-rotation.json'
+# Names a keystore file of the security folder ends with (what product_info reads in one go).
+KEYSTORE_SUFFIXES = ('.jks', '.p12', '.pfx', '.pkcs12', '.jceks', '.bks', '.keystore')
+
+
+def _keystore_defaults(table, file_name, store_type):
+    return {'%s.file_name' % table: file_name, '%s.type' % table: store_type,
+            '%s.password' % table: DEFAULT_PASSWORD, '%s.alias' % table: DEFAULT_ALIAS,
+            '%s.key_password' % table: DEFAULT_PASSWORD}
+
+
+def _refs(table, source):
+    """Every keystore key of ``table`` falls back to the same key of ``source``."""
+    return {'%s.%s' % (table, key): '$ref{%s.%s}' % (source, key) for key in registry.KEYSTORE_KEYS}
+
+
+def _truststore_defaults(file_name, store_type, extra=None):
+    defaults = {'truststore.file_name': file_name, 'truststore.type': store_type, 'truststore.password': DEFAULT_PASSWORD}
+    defaults.update(extra or {})
+    return defaults
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)  # one object per profile: compared by identity
+class Profile:
+    """One product in the versions it covers: the releases whose configuration this profile models (a version matches
+    by its release, so that an update level such as 7.0.0.65 is 7.0.0)."""
+
+    product: str                          # the role's name: identity_server, ...
+    label: str                            # in sentences: "Identity Server up to 7.0"
+    config_candidates: tuple              # configuration files under the home, the first that exists wins
+    defaults: dict                        # what WSO2's config tool fills in ({dotted key: value}, $ref{} kept)
+    file_name_style: str                  # 'bare' (inside the security folder) or 'home_relative'
+    versions: tuple                       # the releases it covers, oldest first
+    every_key_password_equal: bool = False  # every keystore's key_password must equal its password (else the TLS one)
+    keystore_anywhere_in_home: bool = False  # a store may sit outside the security folder, inside the home
+    tls_connector: dict = field(default_factory=dict)  # the TLS connector's own keys, defaulting to the tables'
+
+    @property
+    def purposes(self):
+        """The purposes (wso2/purposes.py) whose tables the product reads."""
+        return registry.read_by(self.product)
+
+    @property
+    def server_purpose(self):
+        """The purpose whose key the server presents on TLS."""
+        return registry.SERVER
+
+    @property
+    def key_password_equal(self):
+        """The purposes whose key_password must equal their password: the TLS keystore's (a Tomcat limitation), and
+        on API Manager every keystore's."""
+        return registry.KEY_PAIR_PURPOSES if self.every_key_password_equal else (registry.SERVER,)
+
+    @property
+    def default_store_type(self):
+        """The type of the product's own keystores (JKS, or PKCS12 from Identity Server 7.1 on): what a new
+        keystore for this profile is when nobody says otherwise."""
+        table = registry.get(self.server_purpose).table
+        return str(resolve(self.defaults.get('%s.type' % table), self.defaults) or 'JKS').upper()
+
+    @property
+    def default_store_names(self):
+        """The file names of the stores the product uses when its configuration names none (wso2carbon.jks,
+        client-truststore.jks, ...)."""
+        return sorted({str(value).rsplit('/', 1)[-1] for key, value in self.defaults.items()
+                       if key.endswith('.file_name') and not str(value).startswith('$ref{')})
+
+    def reads_separately(self, purpose):
+        """Whether the product reads the cluster keystore of ``purpose`` from a table of its own, apart from the one
+        it follows: it has both tables (Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone,
+        with no [keystore.primary] to sign with another)."""
+        followed = registry.cluster_keystore(purpose).follows
+        return purpose in self.purposes and (not followed or followed in self.purposes)
+
+    def matches(self, version):
+        return release(version) in {release(known) for known in self.versions}
+
+
+def release(version):
+    """The release a version belongs to: its first two numbers (WSO2 releases x.y.0; 7.0, 7.0.0 and the update level
+    7.0.0.65 are all 7.0); () for a string that does not start with a number."""
+    if not re.match(r'^\s*v?\d', str(version)):
+        return ()
+    numbers = [int(part) for part in re.findall(r'\d+', str(version))[:2]]
+    return tuple(numbers + [0] * (2 - len(numbers)))
+
+
+# Identity Server: the TLS connector reads these properties, which default to the TLS keystore and truststore.
+_IS_TLS_CONNECTOR = {
+    'transport.https.sslHostConfig.certificate.properties.certificateKeystoreFile':
+        '${carbon.home}/repository/resources/security/$ref{keystore.tls.file_name}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeystorePassword': '$ref{keystore.tls.password}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeystoreType': '$ref{keystore.tls.type}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeyAlias': '$ref{keystore.tls.alias}',
+    'transport.https.sslHostConfig.certificate.properties.certificateKeyPassword': '$ref{keystore.tls.key_password}',
+    'transport.https.sslHostConfig.properties.truststoreFile':
+        '${carbon.home}/repository/resources/security/$ref{truststore.file_name}',
+    'transport.https.sslHostConfig.properties.truststorePassword': '$ref{truststore.password}',
+    'transport.https.sslHostConfig.properties.truststoreType': '$ref{truststore.type}',
+}
+
+
+def _identity_server(label, store_type, extension, versions):
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'wso2carbon.' + extension, store_type))
+    defaults.update(_refs('keystore.internal', 'keystore.primary'))
+    defaults.update(_refs('keystore.tls', 'keystore.primary'))
+    defaults.update(_truststore_defaults('client-truststore.' + extension, store_type))
+    defaults['keystore.tenant.type'] = store_type
+    defaults.update(_IS_TLS_CONNECTOR)
+    return Profile(product='identity_server', label=label, config_candidates=('repository/conf/deployment.toml',),
+                   defaults=defaults, file_name_style='bare', versions=tuple(versions), tls_connector=_IS_TLS_CONNECTOR)
+
+
+def _api_manager():
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'wso2carbon.jks', 'JKS'))
+    defaults.update(_refs('keystore.internal', 'keystore.primary'))
+    defaults.update(_refs('keystore.tls', 'keystore.primary'))
+    defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
+    return Profile(product='api_manager', label='API Manager', config_candidates=('repository/conf/deployment.toml',),
+                   defaults=defaults, every_key_password_equal=True, file_name_style='bare',
+                   versions=('3.0.0', '3.1.0', '3.2.0', '4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0', '4.5.0', '4.6.0',
+                             '4.7.0'))
+
+
+def _micro_integrator():
+    # From the product's config-tool default.json: file names relative to the home.
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'repository/resources/security/wso2carbon.jks', 'JKS'))
+    defaults.update(_refs('keystore.internal', 'keystore.primary'))
+    defaults.update(_refs('keystore.tls', 'keystore.primary'))
+    defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
+                                         {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
+    return Profile(product='micro_integrator', label='Micro Integrator', config_candidates=('conf/deployment.toml',),
+                   defaults=defaults, file_name_style='home_relative',
+                   versions=('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
+
+
+def _enterprise_integrator():
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.tls', 'wso2carbon.jks', 'JKS'))
+    defaults.update(_refs('keystore.primary', 'keystore.tls'))
+    defaults.update(_refs('keystore.internal', 'keystore.tls'))
+    defaults.update(_truststore_defaults('client-truststore.jks', 'JKS',
+                                         {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
+    return Profile(product='enterprise_integrator', label='Enterprise Integrator 7',
+                   config_candidates=('conf/ei.toml', 'conf/deployment.toml'), defaults=defaults,
+                   file_name_style='bare', versions=('7.0.0', '7.1.0'))
+
+
+PROFILES = {
+    'identity_server': [
+        _identity_server('Identity Server up to 7.0', 'JKS', 'jks',
+                         ('5.9.0', '5.10.0', '5.11.0', '6.0.0', '6.1.0', '7.0.0')),
+        _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', ('7.1.0', '7.2.0')),
+    ],
+    'api_manager': [_api_manager()],
+    'micro_integrator': [_micro_integrator()],
+    'enterprise_integrator': [_enterprise_integrator()],
+}
+PRODUCTS = tuple(PROFILES)
+PRODUCT_LABELS = {'identity_server': 'Identity Server', 'api_manager': 'API Manager',
+                  'micro_integrator': 'Micro Integrator', 'enterprise_integrator': 'Enterprise Integrator'}
+
+
+def supported_versions(product):
+    """Every version of ``product`` a profile covers, oldest first."""
+    return [version for profile in PROFILES[product] for version in profile.versions]
+
+
+def knows(product, version):
+    """Whether a profile of ``product`` covers ``version``."""
+    return any(profile.matches(version) for profile in PROFILES[product])
+
+
+def unknown_version(product, version):
+    """The sentence for a version no profile covers."""
+    return ('%s is not a version of %s that this collection knows; it knows %s (an update level such as %s.1 counts as '
+            'its release), or leave the version out to let the product home decide.'
+            % (version, PRODUCT_LABELS[product], ', '.join(supported_versions(product)), supported_versions(product)[-1]))
+
+
+def profile_for(product, version=None):
+    """The profile of ``product`` in ``version``; without a version, the newest (product_info then lets the home
+    decide: profile_for_home)."""
+    if product not in PROFILES:
+        raise RequestError('product must be one of %s, not %r.' % (', '.join(PRODUCTS), product))
+    if version is None:
+        return PROFILES[product][-1]
+    for profile in PROFILES[product]:
+        if profile.matches(version):
+            return profile
+    raise RequestError('version %s' % unknown_version(product, version))
+
+
+def default_store_type(product, version=None):
+    return profile_for(product, version or None).default_store_type
+
+
+def profile_for_home(product, config_data, exists):
+    """The profile for a home whose version is not given: where a product changed its defaults between
+    versions (Identity Server 7.1 moved to PKCS12), the home tells which side it is on, by the primary
+    keystore its configuration names, else by the default keystore file it holds."""
+    candidates = PROFILES.get(product) or []
+    if len(candidates) < 2:
+        return profile_for(product)
+    configured = str(flatten(config_data).get('keystore.primary.file_name') or '')
+    for profile in candidates:
+        default_name = profile.defaults.get('keystore.primary.file_name', '')
+        extension = default_name.rsplit('.', 1)[-1]
+        if configured and configured.lower().endswith('.' + extension):
+            return profile
+    for profile in reversed(candidates):
+        if exists(profile.defaults.get('keystore.primary.file_name', '')):
+            return profile
+    return profile_for(product)
+
+
+# --- resolving WSO2's placeholders ------------------------------------------------
+
+_REF = re.compile(r'\$ref\{([^}]+)\}')
+UNKNOWN_PLACEHOLDER = re.compile(r'\$(secret|env|sys)\{([^}]*)\}')
+
+
+def flatten(data, prefix=''):
+    """{'keystore': {'internal': {'alias': 'x'}}} -> {'keystore.internal.alias': 'x'} (arrays of tables are skipped)."""
+    flat = {}
+    for key, value in data.items():
+        name = '%s.%s' % (prefix, key) if prefix else key
+        if isinstance(value, dict):
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def effective_settings(profile, config_data):
+    """Flat settings the product uses: the file's values over the profile's defaults, $ref{} resolved."""
+    merged = dict(profile.defaults)
+    merged.update(flatten(config_data))
+    return {key: resolve(value, merged) for key, value in merged.items()}
+
+
+def resolve(value, settings, depth=0):
+    if not isinstance(value, str) or '$ref{' not in value:
+        return value
+    if depth > 10:
+        return value
+    whole = _REF.fullmatch(value)
+    if whole:
+        return resolve(settings.get(whole.group(1), value), settings, depth + 1)
+    return _REF.sub(lambda m: str(resolve(settings.get(m.group(1), m.group(0)), settings, depth + 1)), value)
+
+
+def unknown_reason(value):
+    """Why a value cannot be read back ('$secret{alias}' and friends), or None."""
+    if isinstance(value, str):
+        match = UNKNOWN_PLACEHOLDER.search(value)
+        if match:
+            return 'it is a $%s{} placeholder' % match.group(1)
+    return None
+
+
+def keystore_path(profile, home, file_name):
+    """Absolute path of a configured file_name. Most products put it after the security folder
+    (so '../' climbs out of it); Micro Integrator reads a name with a folder relative to the home.
+    ${carbon.home} is the home."""
+    file_name = str(file_name).replace('${carbon.home}', home)
+    if file_name.startswith('/'):
+        return _normalise(file_name)
+    if profile.file_name_style == 'home_relative' and '/' in file_name:
+        return _normalise('%s/%s' % (home.rstrip('/'), file_name))
+    return _normalise('%s/%s/%s' % (home.rstrip('/'), SECURITY_DIR, file_name))
+
+
+def _normalise(path):
+    parts: list[str] = []
+    for part in path.split('/'):
+        if part in ('', '.'):
+            continue
+        if part == '..':
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return '/' + '/'.join(parts)
+
+
+def file_name_for(profile, existing_file_name, new_base_name):
+    """The file_name to write for ``new_base_name``, in the style the product and the file use."""
+    if existing_file_name and '/' in str(existing_file_name):
+        return '%s/%s' % (str(existing_file_name).rsplit('/', 1)[0], new_base_name)
+    if existing_file_name:
+        return new_base_name
+    return '%s/%s' % (SECURITY_DIR, new_base_name) if profile.file_name_style == 'home_relative' else new_base_name

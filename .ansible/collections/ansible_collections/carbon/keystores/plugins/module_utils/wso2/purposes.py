@@ -1,0 +1,123 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Keystore purposes as data: one record per table of deployment.toml / ei.toml that names a store.
+
+Every list of purposes elsewhere (what product_info reads and describes, what the audit reports, what the secure
+vault protects, what a PKCS12 migration converts) is a question asked of this registry, in its order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
+TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterKeystore:
+    """How the product roles give a purpose one key pair for every node of the cluster."""
+
+    inputs: str               # its role inputs: <role>_<inputs>keystore_file_name, <role>_<inputs>keystore_alias, ...
+    material: str             # its PEM inputs: <role>_<material>_certificate, <role>_<material>_private_key, ...
+    separate: str = ''        # the role input that gives it a keystore of its own; without it, it ...
+    follows: str = ''         # ... names the keystore of this purpose instead
+    alias_suffix: str = ''    # its alias, unless given: the followed keystore's alias and this
+
+
+@dataclass(frozen=True, kw_only=True)
+class Purpose:
+    """One keystore purpose, as WSO2's configuration names it."""
+
+    name: str                 # the key of product_info's ``purposes`` and of the role's plans
+    table: str                # its table in deployment.toml / ei.toml
+    label: str                # how a sentence names its keystore ("The TLS keystore ...")
+    keys: tuple               # the keys of its table
+    holds_key_pair: bool      # the product reads a private key from it (and its alias and key_password)
+    has_file: bool = True     # the table names a store file (the tenant table only sets the tenants' store type)
+    secret_alias: str = ''    # encrypt_passwords: the [secrets] alias its password goes under
+    migrated: bool = True     # the PKCS12 migration converts its file
+    optional_keys: tuple = ()  # keys its table may add, described when set
+    serves_tls: bool = False  # the server presents its key on TLS
+    encrypts_data: bool = False  # the product encrypts with its key: the certificate needs dataEncipherment
+    cluster: ClusterKeystore | None = None  # the roles keep one key pair for the cluster in it
+    read_by: tuple = ()       # the products whose configuration has its table; () for every product
+
+    def setting(self, key):
+        """The dotted name of one of its settings: 'keystore.tls.file_name'."""
+        return '%s.%s' % (self.table, key)
+
+
+REGISTRY = (
+    Purpose(name='primary', table='keystore.primary', label='primary', keys=KEYSTORE_KEYS, holds_key_pair=True,
+            secret_alias='keystore_password', encrypts_data=True,
+            cluster=ClusterKeystore(inputs='primary_', material='primary', separate='separate_primary_keystore',
+                                    follows='tls', alias_suffix='-primary'),
+            # Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone
+            read_by=('identity_server', 'api_manager', 'micro_integrator')),
+    Purpose(name='internal', table='keystore.internal', label='internal', keys=KEYSTORE_KEYS, holds_key_pair=True,
+            secret_alias='internal_keystore_password'),
+    Purpose(name='tls', table='keystore.tls', label='TLS', keys=KEYSTORE_KEYS, holds_key_pair=True,
+            secret_alias='keystore_password', serves_tls=True, cluster=ClusterKeystore(inputs='', material='tls')),
+    Purpose(name='truststore', table='truststore', label='truststore', keys=TRUSTSTORE_KEYS, holds_key_pair=False,
+            secret_alias='truststore_password',
+            # the symmetric key Micro Integrator and Enterprise Integrator keep in their truststore
+            optional_keys=('alias', 'algorithm')),
+    Purpose(name='tenant', table='keystore.tenant', label='tenant', keys=('type',), holds_key_pair=False,
+            has_file=False, migrated=False, read_by=('identity_server',)),
+)
+BY_NAME = {purpose.name: purpose for purpose in REGISTRY}
+BY_TABLE = {purpose.table: purpose for purpose in REGISTRY}
+
+NAMES = tuple(BY_NAME)
+TABLES = {purpose.name: purpose.table for purpose in REGISTRY}
+KEY_PAIR_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.holds_key_pair)
+STORE_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.has_file)
+MIGRATED_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.migrated)
+SECRET_ALIASES = {purpose.table: purpose.secret_alias for purpose in REGISTRY if purpose.secret_alias}
+# the purpose whose key the server presents, which rotation replaces
+SERVER = next(purpose.name for purpose in REGISTRY if purpose.serves_tls)
+# the cluster keystores, each after the one it follows (the server's first)
+CLUSTER_KEYSTORES = tuple(sorted((purpose for purpose in REGISTRY if purpose.cluster),
+                                 key=lambda purpose: bool(purpose.cluster and purpose.cluster.follows)))
+
+
+def get(name):
+    """The purpose called ``name``."""
+    return BY_NAME[name]
+
+
+def of_setting(dotted):
+    """The purpose whose table holds the setting ``dotted`` ('keystore.tls.password' -> tls), else None."""
+    return next((purpose for purpose in REGISTRY if dotted.startswith(purpose.table + '.')), None)
+
+
+def label(name):
+    """How a sentence names the keystore of ``name`` ('TLS', 'primary'); an unknown name as it is."""
+    purpose = BY_NAME.get(name)
+    return purpose.label if purpose else name
+
+
+def store_label(name):
+    """The store of ``name`` at the start of a sentence: 'The truststore', 'The TLS keystore'."""
+    purpose = BY_NAME.get(name)
+    if purpose is not None and not purpose.holds_key_pair and purpose.has_file:
+        return 'The %s' % purpose.label
+    return 'The %s keystore' % label(name)
+
+
+def read_by(product):
+    """The purposes whose tables ``product`` reads, in the registry's order."""
+    return tuple(purpose.name for purpose in REGISTRY if not purpose.read_by or product in purpose.read_by)
+
+
+def followers(name):
+    """The cluster keystore purposes that name the keystore of ``name`` unless given one of their own."""
+    return tuple(purpose for purpose in CLUSTER_KEYSTORES if purpose.cluster and purpose.cluster.follows == name)
+
+
+def cluster_keystore(name):
+    """How the roles keep the cluster keystore of ``name`` (a purpose of CLUSTER_KEYSTORES)."""
+    found = BY_NAME[name].cluster
+    if found is None:
+        raise KeyError('%s has no cluster keystore' % name)
+    return found
