@@ -11,12 +11,11 @@ import base64
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import Conflict, FileProblem
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import secure_vault
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import (
-    KEYSTORES, TOML, WRITE_ATTEMPTS, RemoteFileAction, decoded,
+    KEYSTORES, TOML, RemoteFileAction, decoded, retried,
 )
 
 
@@ -30,14 +29,8 @@ class ActionModule(RemoteFileAction):
     def execute(self, args, task_vars):
         if args['in_memory']:
             return self._in_memory(args)
-        for _attempt in range(WRITE_ATTEMPTS):
-            try:
-                return self._converge(args, task_vars)
-            except Conflict:
-                continue  # a file changed since it was read: read again, decide again
-        raise FileProblem('The configuration of %s kept changing while this task worked on it (%d attempts); nothing '
-                          'was written. Another process is rewriting it: stop it, then run again.'
-                          % (args['home'], WRITE_ATTEMPTS))
+        # a file changed since it was read: read again, decide again
+        return retried(lambda: self._converge(args, task_vars), 'The configuration of %s' % args['home'])
 
     def _in_memory(self, args):
         """On bytes the caller gives (the configuration, the internal keystore, secret-conf.properties): the new

@@ -129,6 +129,18 @@ def decoded(value, what):
         raise FileProblem('%s must be base64.' % what)
 
 
+def retried(attempt, what):
+    """``attempt()``, again each time a file it read changed before it wrote (Conflict: another writer came first),
+    up to WRITE_ATTEMPTS times; then the sentence that names ``what`` kept changing."""
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            return attempt()
+        except Conflict:
+            continue
+    raise FileProblem('%s kept changing while this task worked on it (%d attempts); nothing was written. Another '
+                      'process is rewriting it: stop it, then run again.' % (what, WRITE_ATTEMPTS))
+
+
 class HomeRead:
     """What one module run read of a product home (RemoteFileAction.read_home); any other path is read by a run of
     its own when first looked up."""
@@ -288,14 +300,13 @@ class RemoteFileAction(ActionBase):
         if args.get('content'):
             raise RequestError('content is the file to work on in memory; it needs in_memory: true.')
         path = args['path']
-        earlier = (args.get('read_from') or {}).get(path)
-        for _attempt in range(WRITE_ATTEMPTS):
-            try:
-                return self._read_compute_write(path, args, task_vars, earlier)
-            except Conflict:
-                earlier = None  # the file changed since it was read: start again from what it holds now
-        raise FileProblem('%s kept changing while this task worked on it (%d attempts); nothing was written. '
-                          'Another process is rewriting it: stop it, then run again.' % (path, WRITE_ATTEMPTS))
+        earlier = [(args.get('read_from') or {}).get(path)]
+
+        def attempt():
+            # after a conflict the file changed since it was read: start again from what it holds now
+            given, earlier[0] = earlier[0], None
+            return self._read_compute_write(path, args, task_vars, given)
+        return retried(attempt, path)
 
     def _read_compute_write(self, path, args, task_vars, earlier=None):
         with self.serialised(path, task_vars, write=self.writes and not self._task.check_mode):

@@ -86,3 +86,13 @@ def apply_tables(info, tables):
     if outcome.data is not None:
         path.write_bytes(outcome.data)
     return outcome
+
+
+# The product roles' inputs as keystore_flow gets them (the public role's variables without their prefix).
+CLUSTER_PASSWORD = 'Cluster-Pass-2026'
+FLOW_INPUTS = {'product': 'identity_server', 'home': '/opt/is/', 'keystore_password': CLUSTER_PASSWORD, 'version': '',
+               'key_password': '', 'truststore_password': '', 'ca_certificates': [], 'keystore_alias': 'wso2is',
+               'keystore_type': '', 'keystore_file_name': '', 'subject': '', 'subject_alt_names': [], 'key_type': 'rsa',
+               'key_size': 2048, 'valid_days': 3650,
+               'key_usage': ['digitalSignature', 'keyEncipherment', 'dataEncipherment'], 'migrate_to_pkcs12': False,
+               'fresh_install': False, 'keystore_source_node': '', 'service_name': '', 'tenant_keystore_type': ''}

@@ -16,9 +16,9 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Clu
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import dump_keystore, load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore_convert
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, products, purposes, settings
-from homes import CONFIG, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, write_keystore
+from homes import CLUSTER_PASSWORD, CONFIG, FLOW_INPUTS, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, write_keystore
 
-PASSWORD = 'Cluster-Pass-2026'
+PASSWORD = CLUSTER_PASSWORD
 PRODUCTS = list(CONFIG)
 NEW = {'file_name': 'wso2x.jks', 'type': 'JKS', 'alias': 'wso2x'}
 
@@ -124,12 +124,7 @@ def test_rotation_plans_one_new_file_for_every_node_and_needs_a_shared_key(tmp_p
         cluster.rotation_plan(dict(current, action='generate', needs=['n1']), 'x', ['n1'])
 
 
-INPUTS = {'product': 'identity_server', 'home': '/opt/is/', 'keystore_password': PASSWORD, 'version': '',
-          'key_password': '', 'truststore_password': '', 'ca_certificates': [], 'keystore_alias': 'wso2is',
-          'keystore_type': '', 'keystore_file_name': '', 'subject': '', 'subject_alt_names': [], 'key_type': 'rsa',
-          'key_size': 2048, 'valid_days': 3650, 'key_usage': ['digitalSignature', 'keyEncipherment', 'dataEncipherment'],
-          'migrate_to_pkcs12': False, 'fresh_install': False, 'keystore_source_node': '', 'service_name': '',
-          'tenant_keystore_type': ''}
+INPUTS = FLOW_INPUTS
 
 
 @pytest.mark.parametrize('version, given_type, default_type, expected', [

@@ -1,0 +1,68 @@
+"""The product roles' flow filters as the flow calls them (plugins/filter/flow.py), on real product homes in a
+temporary folder: what they return, and an operator's error as the filter's own sentence."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.carbon.keystores.plugins.filter.flow import FilterModule
+from homes import CLUSTER_PASSWORD, FLOW_INPUTS, SECURITY, apply_tables, inspect, node, write_keystore
+
+FILTERS = FilterModule().filters()
+PASSWORD = CLUSTER_PASSWORD
+INPUTS = FLOW_INPUTS
+
+
+def _own_keystore(home, subject):
+    """A node that serves a keystore of its own (wso2is.jks), its tables written by the flow's own filter."""
+    write_keystore(Path(home) / SECURITY / 'wso2is.jks', PASSWORD, 'wso2is', subject=subject)
+    info = inspect(home, 'identity_server')
+    tables = FILTERS['wanted_tables'](info, 'identity_server', {
+        'tls': {'path': '%s/wso2is.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2is'}},
+        {'keystore_password': PASSWORD, 'key_password': PASSWORD}, keep_internal=True)
+    apply_tables(info, tables)
+
+
+def test_nodes_that_disagree_fail_the_preflight_with_the_variable_that_settles_it(tmp_path):
+    for name, subject in (('a', 'CN=a'), ('b', 'CN=b')):
+        _own_keystore(node(tmp_path, 'identity_server', name), subject)
+    infos = {name: inspect(tmp_path / name, 'identity_server') for name in 'ab'}
+    flow = FILTERS['flow_settings'](INPUTS, ['a', 'b'])
+    judged = FILTERS['preflight'](infos, flow)
+    assert judged['plans'] == {} and not any(judged['refusals'].values())
+    (sentence,) = judged['cluster_refusals']
+    assert 'disagree on their TLS keystore' in sentence and '-e identity_server_keystore_source_node=' in sentence
+    # naming the node settles it: the other node gets a copy of its keystore
+    settled = FILTERS['preflight'](infos, FILTERS['flow_settings'](dict(INPUTS, keystore_source_node='a'), ['a', 'b']))
+    assert settled['plans']['tls']['action'] == 'copy' and settled['plans']['tls']['needs'] == ['b']
+
+
+def test_a_module_utils_error_becomes_the_filters_sentence_not_a_traceback(tmp_path):
+    node(tmp_path, 'identity_server', 'a')
+    infos = {'a': inspect(tmp_path / 'a', 'identity_server')}
+    flow = FILTERS['flow_settings'](dict(INPUTS, keystore_source_node='c'), ['a'])
+    judged = FILTERS['preflight'](infos, flow)
+    assert judged['cluster_refusals'] == ['identity_server_keystore_source_node=c is not a node of this run; run it '
+                                          'with that node.']
+    with pytest.raises(AnsibleFilterError, match='product must be one of'):
+        FILTERS['flow_refusals'](FILTERS['flow_settings'](dict(INPUTS, product='banana'), ['a']))
+
+
+def test_the_flow_refuses_before_reading_any_node_naming_each_variable():
+    refused = FILTERS['flow_refusals'](FILTERS['flow_settings'](dict(INPUTS, keystore_password='short',
+                                                                     keystore_file_name='../x.jks'), ['a']))
+    assert [sentence.split(' ')[0] for sentence in refused] == ['identity_server_keystore_password',
+                                                                'identity_server_keystore_file_name']
+
+
+def test_a_copied_node_is_no_refusal_and_keeps_its_key(tmp_path):
+    _own_keystore(node(tmp_path, 'identity_server', 'a'), 'CN=a')
+    shutil.copytree(tmp_path / 'a', tmp_path / 'b')
+    infos = {name: inspect(tmp_path / name, 'identity_server') for name in 'ab'}
+    judged = FILTERS['preflight'](infos, FILTERS['flow_settings'](INPUTS, ['a', 'b']))
+    assert judged['plans']['tls']['action'] == 'keep' and judged['plans']['tls']['needs'] == []
+    assert judged['refusals'] == {'a': [], 'b': []} and judged['cluster_refusals'] == []
