@@ -19,6 +19,10 @@ from ansible_collections.carbon.keystores.plugins.plugin_utils.action import (
 )
 
 
+def _changed_files(outcome):
+    return {item['path']: item['data'] for item in outcome.files}
+
+
 class ActionModule(RemoteFileAction):
     task = secure_vault
     needs = KEYSTORES + TOML
@@ -41,7 +45,8 @@ class ActionModule(RemoteFileAction):
         properties = decoded(args['properties_content'], 'properties_content') if args.get('properties_content') \
             else None
         config = decoded(args['content'], 'content')
-        result, files, diff = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties)
+        outcome = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties)
+        result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
         conf_path = vault.properties_path(home, config_path)
         result.update(changed=bool(files), files_changed=sorted(files),
                       content=to_text(base64.b64encode(files.get(config_path, config))),
@@ -56,9 +61,9 @@ class ActionModule(RemoteFileAction):
         config_path, config = wso2_home.find_config(profile, read_home.home, read_home.read)
         properties_path = vault.properties_path(read_home.home, config_path)
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):
-            result, files, diff = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
-                                                   read_home.read(properties_path),
-                                                   exists=lambda name: name in read_home.listed)
+            outcome = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
+                                       read_home.read(properties_path), exists=lambda name: name in read_home.listed)
+            result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
             if files and not self._task.check_mode:
                 # the properties first: the configuration is what the server reads at start
                 ordered = sorted(files.items(), key=lambda item: item[0] == config_path)

@@ -28,8 +28,10 @@ def _run(home, product='identity_server', **given):
     options.update(given)
     config = home / CONFIG[product][1]
     properties = Path(vault.properties_path(str(home), str(config)))
-    return secure_vault.run(params(secure_vault, **options), str(home), str(config), config.read_bytes(), read,
-                            properties.read_bytes() if properties.exists() else None)
+    outcome = secure_vault.run(params(secure_vault, **options), str(home), str(config), config.read_bytes(), read,
+                               properties.read_bytes() if properties.exists() else None)
+    assert outcome.changed == bool(outcome.files) and outcome.data is None
+    return outcome.result, {item['path']: item['data'] for item in outcome.files}, outcome.diff
 
 
 def _write(files):
