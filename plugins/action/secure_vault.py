@@ -14,6 +14,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils._transport import
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import secure_vault
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
+from ansible_collections.carbon.keystores.plugins.plugin_utils import home_read
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import (
     KEYSTORES, TOML, RemoteFileAction, decoded, retried,
 )
@@ -57,7 +58,7 @@ class ActionModule(RemoteFileAction):
 
     def _converge(self, args, task_vars):
         profile = products.profile_for(args['product'], args.get('version'))
-        read_home = self.read_home(profile, args['home'].rstrip('/') or '/', task_vars)
+        read_home = home_read.read_home(self, profile, args['home'].rstrip('/') or '/', task_vars)
         config_path, config = wso2_home.find_config(profile, read_home.home, read_home.read)
         properties_path = vault.properties_path(read_home.home, config_path)
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):
