@@ -15,7 +15,9 @@ import pytest
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import dump_keystore, load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keystore_convert
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, products, purposes, settings
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import (
+    cluster, cluster_keys, migration, node_tables, products, purposes, rotations, settings,
+)
 from homes import CLUSTER_PASSWORD, CONFIG, FLOW_INPUTS, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, write_keystore
 
 PASSWORD = CLUSTER_PASSWORD
@@ -27,8 +29,8 @@ def _own_keystore(home, product, name='own.jks', alias='own', password=PASSWORD,
     """Give the node a keystore of its own and point its server tables at it, as the flow would."""
     made = write_keystore(Path(home) / SECURITY / name, password, alias, subject=subject)
     info = inspect(home, product)
-    tables = cluster.wanted_tables(info, product, {'tls': {'path': '%s/%s' % (SECURITY, name), 'type': 'JKS', 'alias': alias}},
-                                   {'keystore_password': password, 'key_password': password}, keep_internal=True)
+    tables = node_tables.wanted_tables(info, product, {'tls': {'path': '%s/%s' % (SECURITY, name), 'type': 'JKS', 'alias': alias}},
+                                       {'keystore_password': password, 'key_password': password}, keep_internal=True)
     apply_tables(info, tables)
     return made['fingerprint_sha256']
 
@@ -46,7 +48,7 @@ def _infos(root, product, names):
 def test_nodes_on_the_pack_default_get_one_key_generated_in_the_security_folder(tmp_path, product):
     for name in ('a', 'b', 'c'):
         node(tmp_path, product, name)
-    plan = cluster.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
+    plan = cluster_keys.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
     assert plan['action'] == 'generate' and plan['needs'] == ['a', 'b', 'c'] and plan['source'] is None
     assert (plan['path'], plan['type'], plan['alias']) == ('%s/wso2x.jks' % SECURITY, 'JKS', 'wso2x')
 
@@ -57,10 +59,10 @@ def test_a_node_added_later_gets_the_keystore_the_others_agree_on(tmp_path, prod
     fingerprint = _own_keystore(first, product)
     _copy_node(first, tmp_path / 'b')
     node(tmp_path, product, 'c')
-    plan = cluster.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
+    plan = cluster_keys.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
     assert plan['action'] == 'copy' and plan['source'] == 'a' and plan['needs'] == ['c']
     assert plan['fingerprint'] == fingerprint and plan['path'] == '%s/own.jks' % SECURITY and plan['alias'] == 'own'
-    converged = cluster.plan(_infos(tmp_path, product, 'ab'), 'tls', None, NEW)
+    converged = cluster_keys.plan(_infos(tmp_path, product, 'ab'), 'tls', None, NEW)
     assert converged['action'] == 'keep' and converged['needs'] == []
 
 
@@ -71,11 +73,11 @@ def test_nodes_that_disagree_stop_unless_a_winner_is_named(tmp_path):
     with pytest.raises(ClusterError, match=r'The nodes disagree on their TLS keystore: a has %s.*b has %s.*run again with '
                                            r'-e micro_integrator_keystore_source_node=<the node whose keystore wins> '
                                            r'\(one of a, b\)\.$' % (fingerprints['a'][:23], fingerprints['b'][:23])):
-        cluster.plan(infos, 'tls', None, NEW)
-    plan = cluster.plan(infos, 'tls', 'b', NEW)
+        cluster_keys.plan(infos, 'tls', None, NEW)
+    plan = cluster_keys.plan(infos, 'tls', 'b', NEW)
     assert (plan['action'], plan['source'], plan['needs'], plan['fingerprint']) == ('copy', 'b', ['a'], fingerprints['b'])
     with pytest.raises(ClusterError, match=r'micro_integrator_keystore_source_node=z is not a node of this run'):
-        cluster.plan(infos, 'tls', 'z', NEW)
+        cluster_keys.plan(infos, 'tls', 'z', NEW)
 
 
 def test_a_split_is_repaired_toward_the_keystore_most_nodes_name(tmp_path):
@@ -84,7 +86,7 @@ def test_a_split_is_repaired_toward_the_keystore_most_nodes_name(tmp_path):
     fingerprint = _own_keystore(first, product, subject='CN=most')
     _copy_node(first, tmp_path / 'b')
     _own_keystore(node(tmp_path, product, 'c'), product, subject='CN=fewer')
-    plan = cluster.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
+    plan = cluster_keys.plan(_infos(tmp_path, product, 'abc'), 'tls', None, NEW)
     assert (plan['action'], plan['fingerprint'], plan['needs']) == ('copy', fingerprint, ['c'])
 
 
@@ -94,7 +96,7 @@ def test_a_winner_without_a_keystore_of_its_own_is_refused(tmp_path):
     node(tmp_path, product, 'b')
     with pytest.raises(ClusterError, match=r'api_manager_keystore_source_node=b names a node without a usable '
                                            r'keystore of its own'):
-        cluster.plan(_infos(tmp_path, product, 'ab'), 'tls', 'b', NEW)
+        cluster_keys.plan(_infos(tmp_path, product, 'ab'), 'tls', 'b', NEW)
 
 
 @pytest.mark.parametrize('damage, reason', [
@@ -112,16 +114,16 @@ def test_a_node_whose_keystore_cannot_be_judged_blocks_the_plan(tmp_path, damage
         keystore = home / SECURITY / 'own.jks'
         keystore.write_bytes(keystore.read_bytes()[:700])
     with pytest.raises(ClusterError, match=r"Cannot decide the cluster's keystore: a: " + reason):
-        cluster.plan(_infos(tmp_path, product, 'ab'), 'tls', None, NEW)
+        cluster_keys.plan(_infos(tmp_path, product, 'ab'), 'tls', None, NEW)
 
 
 def test_rotation_plans_one_new_file_for_every_node_and_needs_a_shared_key(tmp_path):
     current = {'action': 'keep', 'fingerprint': 'AB:CD', 'type': 'pkcs12', 'alias': 'wso2is', 'needs': []}
-    plan = cluster.rotation_plan(current, '20261202120000', ['n2', 'n1'])
+    plan = rotations.rotation_plan(current, '20261202120000', ['n2', 'n1'])
     assert plan['action'] == 'generate' and plan['needs'] == ['n1', 'n2'] and plan['old_fingerprint'] == 'AB:CD'
     assert plan['path'] == '%s/wso2is-20261202120000.p12' % SECURITY and plan['trust_alias'] == 'wso2is-20261202120000'
     with pytest.raises(ClusterError, match=r'would generate for n1'):
-        cluster.rotation_plan(dict(current, action='generate', needs=['n1']), 'x', ['n1'])
+        rotations.rotation_plan(dict(current, action='generate', needs=['n1']), 'x', ['n1'])
 
 
 INPUTS = FLOW_INPUTS
@@ -169,8 +171,8 @@ def test_wanted_tables_point_the_server_at_the_new_keystore_and_keep_the_old_one
     home = node(tmp_path, product, 'a')
     info = inspect(home, product)
     keystore = {'path': '%s/wso2x.jks' % SECURITY, 'type': 'jks', 'alias': 'wso2x'}
-    wanted = cluster.wanted_tables(info, product, {'tls': keystore}, {'keystore_password': PASSWORD, 'key_password': PASSWORD},
-                                   keep_internal=keep_internal)
+    wanted = node_tables.wanted_tables(info, product, {'tls': keystore}, {'keystore_password': PASSWORD, 'key_password': PASSWORD},
+                                       keep_internal=keep_internal)
     assert sorted(wanted) == expected_tables
     for table in expected_tables:
         if table != 'keystore.internal':
@@ -190,13 +192,13 @@ def test_tables_written_are_no_longer_pending_and_the_product_then_reads_the_new
     home = node(tmp_path, product, 'a')
     made = write_keystore(home / SECURITY / 'wso2x.jks', PASSWORD, 'wso2x', subject='CN=new')
     info = inspect(home, product)
-    wanted = cluster.wanted_tables(info, product, {'tls': {'path': '%s/wso2x.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2x'}},
-                                   {'keystore_password': PASSWORD, 'key_password': PASSWORD}, keep_internal=True,
-                                   tenant_keystore_type='PKCS12')
-    assert cluster.pending_tables(info, wanted) == wanted
-    assert apply_tables(info, cluster.pending_tables(info, wanted)).changed
+    wanted = node_tables.wanted_tables(info, product, {'tls': {'path': '%s/wso2x.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2x'}},
+                                       {'keystore_password': PASSWORD, 'key_password': PASSWORD}, keep_internal=True,
+                                       tenant_keystore_type='PKCS12')
+    assert node_tables.pending_tables(info, wanted) == wanted
+    assert apply_tables(info, node_tables.pending_tables(info, wanted)).changed
     after = inspect(home, product)
-    assert cluster.pending_tables(after, wanted) == {}
+    assert node_tables.pending_tables(after, wanted) == {}
     assert after['purposes']['tls']['fingerprint_sha256'] == made['fingerprint_sha256']
     assert after['purposes']['internal']['fingerprint_sha256'] == info['purposes']['internal']['fingerprint_sha256']
     assert ('keystore.tenant' in wanted) == (product == 'identity_server')
@@ -205,10 +207,10 @@ def test_tables_written_are_no_longer_pending_and_the_product_then_reads_the_new
 def test_a_value_of_another_toml_type_is_still_pending(tmp_path):
     home = node(tmp_path, 'api_manager', 'a')
     info = inspect(home, 'api_manager')
-    assert cluster.pending_tables(info, {'keystore.tls': {'file_name': 'wso2carbon.jks'}}) == {}
+    assert node_tables.pending_tables(info, {'keystore.tls': {'file_name': 'wso2carbon.jks'}}) == {}
     info['config_tables']['keystore.tls']['type'] = 1
-    assert cluster.pending_tables(info, {'keystore.tls': {'type': 'JKS'}}) == {'keystore.tls': {'type': 'JKS'}}
-    assert cluster.pending_tables(info, {'keystore.tls': {'type': True}}) == {'keystore.tls': {'type': True}}
+    assert node_tables.pending_tables(info, {'keystore.tls': {'type': 'JKS'}}) == {'keystore.tls': {'type': 'JKS'}}
+    assert node_tables.pending_tables(info, {'keystore.tls': {'type': True}}) == {'keystore.tls': {'type': True}}
 
 
 @pytest.mark.parametrize('product', PRODUCTS)
@@ -216,35 +218,35 @@ def test_migration_converts_every_jks_store_and_names_the_twins(tmp_path, produc
     home = node(tmp_path, product, 'a')
     _own_keystore(home, product)
     before = inspect(home, product)
-    migration = cluster.pkcs12_migration(before, product)
-    assert sorted(migration['stores']) == sorted({before['purposes'][p]['path'] for p in purposes.MIGRATED_PURPOSES
+    moved = migration.pkcs12_migration(before, product)
+    assert sorted(moved['stores']) == sorted({before['purposes'][p]['path'] for p in purposes.MIGRATED_PURPOSES
                                                   if p in before['purposes']})
-    for source, store in migration['stores'].items():
+    for source, store in moved['stores'].items():
         assert store['dest'] == source[:-4] + '.p12'
         outcome = keystore_convert.run(Path(source).read_bytes(), None, params(
             keystore_convert, src=source, path=store['dest'], type='pkcs12', password=store['password'],
             key_password=store['key_password']), source, store['dest'])
         Path(store['dest']).write_bytes(outcome.data)
-    apply_tables(before, migration['tables'])
+    apply_tables(before, moved['tables'])
     after = inspect(home, product)
-    assert cluster.migration_problems(before, after) == []
+    assert migration.migration_problems(before, after) == []
     assert {after['keystores'][after['purposes'][p]['path']]['type'] for p in ('tls', 'truststore')} == {'pkcs12'}
-    assert cluster.pending_tables(after, migration['tables']) == {}
+    assert node_tables.pending_tables(after, moved['tables']) == {}
 
 
 def test_a_migration_that_lost_the_key_is_named_by_purpose(tmp_path):
     product = 'api_manager'
     home = node(tmp_path, product, 'a')
     before = inspect(home, product)
-    migration = cluster.pkcs12_migration(before, product)
-    for source, store in migration['stores'].items():
+    moved = migration.pkcs12_migration(before, product)
+    for source, store in moved['stores'].items():
         other = load_keystore(Path(source).read_bytes(), store['password'], source)
         if any(entry.kind == 'private_key' for entry in other):  # a twin with another key pair
             write_keystore(Path(store['dest']), store['password'], 'wso2carbon', subject='CN=impostor', type='pkcs12')
         else:
             Path(store['dest']).write_bytes(dump_keystore(other, store['password'], 'pkcs12'))
-    apply_tables(before, migration['tables'])
-    problems = cluster.migration_problems(before, inspect(home, product))
+    apply_tables(before, moved['tables'])
+    problems = migration.migration_problems(before, inspect(home, product))
     assert problems and all(problem.endswith('(another key)') for problem in problems)
     assert {problem.split(' ')[0] for problem in problems} == {'primary', 'internal', 'tls'}
 
@@ -269,13 +271,13 @@ def test_a_separate_primary_keystore_is_planned_apart_from_the_tls_one(tmp_path)
     flow = _flow(product, separate_primary_keystore=True)
     assert [item['purpose'] for item in flow['keystores']] == ['tls', 'primary']
     infos = _infos(tmp_path, product, 'ab')
-    tls = cluster.plan(infos, 'tls', None, settings.new_keystore(flow, 'JKS', 'tls'))
-    primary = cluster.plan(infos, 'primary', None, settings.new_keystore(flow, 'JKS', 'primary'), tls['path'])
+    tls = cluster_keys.plan(infos, 'tls', None, settings.new_keystore(flow, 'JKS', 'tls'))
+    primary = cluster_keys.plan(infos, 'primary', None, settings.new_keystore(flow, 'JKS', 'primary'), tls['path'])
     assert tls['action'] == 'keep' and tls['path'] == '%s/wso2is.jks' % SECURITY
     # the primary table still reads the TLS keystore: it has no keystore of its own yet
     assert primary['action'] == 'generate' and primary['path'] == '%s/wso2is-primary.jks' % SECURITY
     assert primary['alias'] == 'wso2is-primary' and primary['needs'] == ['a', 'b']
-    wanted = cluster.wanted_tables(infos['a'], product, {
+    wanted = node_tables.wanted_tables(infos['a'], product, {
         'tls': {'path': tls['path'], 'type': 'JKS', 'alias': 'wso2is'},
         'primary': {'path': primary['path'], 'type': 'JKS', 'alias': 'wso2is-primary'}},
         {'keystore_password': PASSWORD, 'key_password': PASSWORD}, keep_internal=True)
@@ -290,15 +292,15 @@ def test_lacking_and_build_needed_follow_what_each_node_holds(tmp_path):
     infos = _infos(tmp_path, product, 'ab')
     chain = infos['a']['purposes']['tls']['chain_fingerprints_sha256']
     path = '%s/own.jks' % SECURITY
-    assert cluster.lacking(infos, 'tls', path, chain) == ['b']
-    assert cluster.lacking(infos, 'tls', path, ['AA:BB']) == ['a', 'b']
+    assert cluster_keys.lacking(infos, 'tls', path, chain) == ['b']
+    assert cluster_keys.lacking(infos, 'tls', path, ['AA:BB']) == ['a', 'b']
     keep = {'action': 'copy', 'path': path}
     keystore = {'purpose': 'tls', 'csr_path': ''}
-    assert cluster.build_needed(keep, keystore, None, infos) is False
-    assert cluster.build_needed(keep, dict(keystore, csr_path='/x.csr'), None, infos) is True
-    assert cluster.build_needed(keep, keystore, {'chain_sha256': chain}, {'a': infos['a']}) is False
-    assert cluster.build_needed(keep, keystore, {'chain_sha256': ['AA:BB']}, infos) is True
-    assert cluster.build_needed(dict(keep, action='generate'), keystore, None, infos) is True
+    assert cluster_keys.build_needed(keep, keystore, None, infos) is False
+    assert cluster_keys.build_needed(keep, dict(keystore, csr_path='/x.csr'), None, infos) is True
+    assert cluster_keys.build_needed(keep, keystore, {'chain_sha256': chain}, {'a': infos['a']}) is False
+    assert cluster_keys.build_needed(keep, keystore, {'chain_sha256': ['AA:BB']}, infos) is True
+    assert cluster_keys.build_needed(dict(keep, action='generate'), keystore, None, infos) is True
 
 
 def test_password_changes_name_each_store_and_refuse_what_a_node_cannot_take(tmp_path):
@@ -330,13 +332,13 @@ def test_wanted_tables_carry_new_store_passwords_once_the_internal_keystore_has_
     info = inspect(node(tmp_path, product, 'a'), product)
     keystores = {'tls': {'path': '%s/wso2mi.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2mi'}}
     passwords = {'keystore_password': PASSWORD, 'key_password': PASSWORD}
-    wanted = cluster.wanted_tables(info, product, keystores, passwords, keep_internal=True,
-                                   internal_password='Internal-1', truststore_password='Trust-22')
+    wanted = node_tables.wanted_tables(info, product, keystores, passwords, keep_internal=True,
+                                       internal_password='Internal-1', truststore_password='Trust-22')
     assert wanted['keystore.internal']['password'] == wanted['keystore.internal']['key_password'] == 'Internal-1'
     assert wanted['keystore.internal']['file_name'] == '%s/wso2carbon.jks' % SECURITY
     assert wanted['truststore'] == {'password': 'Trust-22'}
-    following = cluster.wanted_tables(info, product, keystores, passwords, keep_internal=False,
-                                      internal_password='Internal-1')
+    following = node_tables.wanted_tables(info, product, keystores, passwords, keep_internal=False,
+                                          internal_password='Internal-1')
     assert 'keystore.internal' not in following, 'an internal keystore that follows the primary gets no password of its own'
 
 
@@ -346,7 +348,7 @@ def test_refusals_name_a_foreign_password_and_a_new_key_the_internal_keystore_re
     _own_keystore(home, product, password='Other-Pass-99')
     infos = _infos(tmp_path, product, 'a')
     flow = _flow(product)
-    plans = {'tls': cluster.plan(infos, 'tls', None, NEW)}
+    plans = {'tls': cluster_keys.plan(infos, 'tls', None, NEW)}
     assert 'on a is protected by another password than identity_server_keystore_password' in \
         cluster.node_refusals(infos, flow, plans)['a'][0]
     # [keystore.internal] reading the cluster's keystore, and a new key for it
@@ -418,7 +420,7 @@ def test_a_key_to_generate_is_built_once_from_nothing(tmp_path):
         node(tmp_path, product, name)
     infos = _infos(tmp_path, product, 'ab')
     flow = _flow(product)
-    built = cluster.builds(cluster.plan_keystores(infos, flow), flow, {}, infos)
+    built = cluster_keys.builds(cluster.plan_keystores(infos, flow), flow, {}, infos)
     assert [(item['purpose'], item['mode'], item['content']) for item in built] == [('tls', '', '')]
 
 
@@ -428,8 +430,8 @@ def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once
     flow = _flow(product, internal_keystore_password='Internal-1')
     keystores = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2is'}}
     passwords = {'keystore_password': PASSWORD, 'key_password': PASSWORD}
-    tables = cluster.wanted_tables(info, product, keystores, passwords, keep_internal=True)
-    referenced, secrets = cluster.referenced_tables(tables, info, 'Internal-1')
+    tables = node_tables.wanted_tables(info, product, keystores, passwords, keep_internal=True)
+    referenced, secrets = node_tables.referenced_tables(tables, info, 'Internal-1')
     assert referenced['keystore.primary']['password'] == referenced['keystore.primary']['key_password'] == \
         '$secret{keystore_password}'
     # the pack's internal keystore still opens with the pack's password: that stays in clear until passwords.yml
@@ -437,17 +439,17 @@ def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once
     assert referenced['truststore'] == {'password': '$secret{truststore_password}'}
     assert secrets == {'keystore_password': PASSWORD, 'truststore_password': PACK_PASSWORD}
     # passwords.yml: the internal keystore has its own password now, and the configuration names it
-    later = {table: settings for table, settings in cluster.wanted_tables(
+    later = {table: settings for table, settings in node_tables.wanted_tables(
         info, product, keystores, passwords, keep_internal=True, internal_password='Internal-1').items()
         if table in ('keystore.internal', 'truststore')}
-    referenced, secrets = cluster.referenced_tables(later, info, 'Internal-1')
+    referenced, secrets = node_tables.referenced_tables(later, info, 'Internal-1')
     assert referenced['keystore.internal']['password'] == referenced['keystore.internal']['key_password'] == \
         '$secret{internal_keystore_password}'
     assert secrets['internal_keystore_password'] == 'Internal-1'
-    kept = cluster.vault_keystore(dict(info, contents={}), flow, {}, keep_internal=True)
+    kept = node_tables.vault_keystore(dict(info, contents={}), flow, {}, keep_internal=True)
     assert kept['path'] == str(tmp_path / 'a' / SECURITY / 'wso2carbon.jks') and kept['password'] == PACK_PASSWORD
     new = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA'}}
-    assert cluster.vault_keystore(info, flow, new, keep_internal=False) == {
+    assert node_tables.vault_keystore(info, flow, new, keep_internal=False) == {
         'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA', 'password': PASSWORD}
 
 
@@ -473,7 +475,7 @@ def test_a_new_keystore_never_takes_a_name_a_node_uses_and_adopts_its_own_earlie
     assert (plans['tls']['action'], plans['tls']['source'], plans['tls']['fingerprint'], plans['tls']['path']) == (
         'copy', 'b', own['fingerprint_sha256'], '%s/wso2is.jks' % SECURITY)
     assert cluster.node_refusals(infos, flow, plans) == {'a': [], 'b': []}, 'it opens with the role\'s password'
-    clusters = cluster.cluster_keystores(plans, {}, infos)
+    clusters = cluster_keys.cluster_keystores(plans, {}, infos)
     assert clusters['tls']['needs'] == ['a', 'b'] and clusters['tls']['entries_text'].startswith('wso2is: private key')
     # the internal keystore configured at that name is never the cluster's: another name
     apply_tables(infos['b'], {'keystore.internal': {'file_name': 'wso2is.jks', 'alias': 'wso2is', 'password': PASSWORD,

@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, cluster_keys, writes
 from homes import SECURITY, inspect, node
 from test_cluster import PASSWORD, _flow, _infos, _own_keystore, _with_contents
 
@@ -26,8 +26,8 @@ def test_a_node_writes_the_keystore_it_lacks_then_what_changed_each_against_the_
     flow = _flow(product)
     plans = cluster.plan_keystores(infos, flow)
     assert plans['tls']['action'] == 'copy' and plans['tls']['source'] == 'a'
-    assert cluster.builds(plans, flow, {}, infos) == [], 'a keystore the cluster has is copied, never rebuilt'
-    clusters = cluster.cluster_keystores(plans, {}, infos)
+    assert cluster_keys.builds(plans, flow, {}, infos) == [], 'a keystore the cluster has is copied, never rebuilt'
+    clusters = cluster_keys.cluster_keystores(plans, {}, infos)
     own = tmp_path / 'a' / SECURITY / 'own.jks'
     assert clusters['tls']['needs'] == ['b'] and base64.b64decode(clusters['tls']['content']) == own.read_bytes()
     config_b = infos['b']['config_file']
@@ -89,7 +89,7 @@ def test_a_cluster_keystore_shows_its_entries_and_never_lands_on_someone_elses_f
     node(tmp_path, product, 'b')
     infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'ab').items()}
     flow = _flow(product)
-    clusters = cluster.cluster_keystores(cluster.plan_keystores(infos, flow), {}, infos)
+    clusters = cluster_keys.cluster_keystores(cluster.plan_keystores(infos, flow), {}, infos)
     (written,) = writes.node_writes(infos['b'], 'b', flow, clusters, {}, diff=True)
     assert written['diff']['before'] == '' and written['expected_sha256'] == 'absent'
     assert written['diff']['after'].startswith("own: private key, subject \"CN=own\", SHA-256 ")

@@ -1,7 +1,7 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The product roles' inputs completed into the flow's settings, and the requests the flow refuses
-before it reads any node (the rest is judged once every node has been read: wso2/cluster.py).
+before it reads any node (the rest is judged once every node has been read: wso2/cluster.py, the preflight).
 
 The flow keeps one cluster keystore per purpose the registry gives one (wso2/purposes.py): the server's
 always (the key pair it presents on TLS, which also signs as [keystore.primary] unless told otherwise), and
