@@ -6,6 +6,7 @@ of its keystores (wso2/cluster_keys.py, wso2/rotations.py), and what each node r
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster_keys, products, purposes as registry, rotations, settings, writes
 
 
@@ -100,7 +101,7 @@ def node_refusals(infos, flow, plans):
     for purpose, plan_ in sorted(plans.items()):
         source = plan_.get('source')
         if source and not plan_.get('adopted') and \
-                ((infos[source].get('secrets') or {}).get(purpose) or {}).get('password') != flow['keystore_password']:
+                NodeRead(infos[source]).secret(purpose) != flow['keystore_password']:
             found[source].append('The cluster\'s %s keystore on %s is protected by another password than '
                                  '%s_keystore_password; the role does not change the cluster keystores\' passwords. Give '
                                  'the password the nodes use.' % (registry.label(purpose), source, flow['product']))
@@ -114,7 +115,7 @@ def node_refusals(infos, flow, plans):
             info = infos[host]
             full = '%s/%s' % (str(info.get('home', '')).rstrip('/'), plan_['path'])
             held = writes.preflight_read(info, full).get('sha256', 'absent')
-            configured = {described.get('path') for described in (info.get('purposes') or {}).values()}
+            configured = {described.get('path') for described in NodeRead(info).purposes.values()}
             if held not in ('absent', source_sha) and full not in configured:
                 found[host].append('%s: %s holds another file than the cluster\'s %s keystore, which the other nodes '
                                    'keep under that name; the role never overwrites it. Move it away (it is no store '
@@ -130,7 +131,7 @@ def node_refusals(infos, flow, plans):
         judged = password_changes(info, flow, paths)
         found[host].extend(judged['refusals'])
         found[host].extend(_vault_key_refusals(host, info, flow))
-        truststore = (info.get('purposes') or {}).get('truststore') or {}
+        truststore = NodeRead(info).described('truststore')
         reopened = any(change['purpose'] == 'truststore' for change in judged['changes'])
         if truststore.get('keystore_status') == 'error' and not reopened:
             # the flow adds the cluster's certificates to it: it must open, with the configured password or the new one
@@ -147,8 +148,8 @@ def _vault_key_refusals(host, info, flow):
     no other), so the internal keystore the node keeps must hold an RSA key."""
     if not flow.get('encrypt_passwords') or flow.get('fresh_install'):
         return []
-    internal = (info.get('purposes') or {}).get('internal') or {}
-    entries = ((info.get('keystores') or {}).get(internal.get('path')) or {}).get('entries') or []
+    internal = NodeRead(info).described('internal')
+    entries = NodeRead(info).store(internal.get('path')).get('entries') or []
     entry = next((item for item in entries if item.get('alias') == str(internal.get('alias') or '').lower()), None)
     if entry is None or entry.get('key_type') in (None, 'rsa'):
         return []
@@ -172,7 +173,7 @@ def material_refusals(infos, flow, plans, judged):
         if described['problems'] or described['mode'] != 'import' or described['same_key_as_current'] is not False:
             continue
         for host, info in sorted(infos.items()):
-            internal = (info.get('purposes') or {}).get('internal') or {}
+            internal = NodeRead(info).described('internal')
             if internal.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), plan_['path']) and \
                     internal.get('alias') == plan_['alias']:
                 refusals.append('%s_%s_private_key: it would replace the key of %s, which [keystore.internal] also reads '

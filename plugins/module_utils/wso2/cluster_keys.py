@@ -15,6 +15,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Clu
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, writes
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
@@ -33,7 +34,7 @@ def node_state(info, purpose, distinct_from=None):
 
     ``distinct_from``: the path (relative to the home) of another cluster keystore; a purpose that still
     reads that file has no keystore of its own yet (a primary keystore being separated from the TLS one)."""
-    described = (info.get('purposes') or {}).get(purpose) or {}
+    described = NodeRead(info).described(purpose)
     if distinct_from and described.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), distinct_from):
         return 'default', None
     state = described.get('password_state', '')
@@ -193,7 +194,7 @@ def lacking(infos, purpose, path, chain_sha256):
     the chain ``chain_sha256`` (leaf to root): the nodes the cluster keystore must be written to."""
     missing = []
     for host, info in sorted(infos.items()):
-        described = (info.get('purposes') or {}).get(purpose) or {}
+        described = NodeRead(info).described(purpose)
         same_file = described.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), path)
         if not same_file or described.get('chain_fingerprints_sha256') != list(chain_sha256):
             missing.append(host)
@@ -252,7 +253,7 @@ def _existing_file(info, path, password, alias):
     full = '%s/%s' % (str(info.get('home', '')).rstrip('/'), path)
     if full in (info.get('links') or {}):
         return None  # a link is no keystore to keep or adopt: node_refusals refuses it, naming the node
-    configured = sorted(purpose for purpose, described in (info.get('purposes') or {}).items()
+    configured = sorted(purpose for purpose, described in NodeRead(info).purposes.items()
                         if described.get('path') == full)
     read = writes.preflight_read(info, full)
     if not configured and read.get('sha256', 'absent') == 'absent':

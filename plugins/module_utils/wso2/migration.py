@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry
 
 
@@ -53,8 +54,8 @@ def migration_problems(before, after):
         new = (after.get('purposes') or {}).get(purpose)
         if not old or not new:
             continue
-        old_store = (before.get('keystores') or {}).get(old.get('path')) or {}
-        new_store = (after.get('keystores') or {}).get(new.get('path')) or {}
+        old_store = NodeRead(before).store(old.get('path'))
+        new_store = NodeRead(after).store(new.get('path'))
         if new_store.get('status') != 'ok' or new_store.get('type') != 'pkcs12':
             problems.append('%s (%s is not a PKCS12 store it can open)' % (purpose, new.get('path')))
         elif purpose != 'truststore' and old.get('fingerprint_sha256') != new.get('fingerprint_sha256'):

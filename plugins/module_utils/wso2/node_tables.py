@@ -5,6 +5,7 @@ $secret{} references the secure vault puts in their place, and whether a node se
 
 from __future__ import annotations
 
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, vault, writes
 
 
@@ -56,7 +57,7 @@ def file_name(info, product, base_name, table):
     relative to the home), else in the product's style."""
     profile = products.profile_for(product)
     purpose = registry.BY_TABLE[table].name
-    described = (info.get('purposes') or {}).get(purpose) or {}
+    described = NodeRead(info).described(purpose)
     existing = described.get('file_name') if described.get('configured_in_file') else None
     return products.file_name_for(profile, existing, base_name)
 
@@ -146,11 +147,11 @@ def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopen
         cluster = next((clusters[item.name] for item in registry.followers(registry.SERVER) if item.name in clusters),
                        clusters[registry.SERVER])
         return {'path': cluster['path'], 'content': cluster['content'], 'password': flow['keystore_password']}
-    internal = (info.get('purposes') or {}).get('internal') or {}
+    internal = NodeRead(info).described('internal')
     path = internal.get('path')
     if reprotected:
         return {'path': path, 'content': reprotected, 'password': flow['internal_keystore_password']}
-    password = ((info.get('secrets') or {}).get('internal') or {}).get('password')
+    password = NodeRead(info).secret('internal')
     if any(item.get('purpose') == 'internal' for item in reopened):
         password = flow['internal_keystore_password']
     return {'path': path, 'content': writes.preflight_read(info, path).get('content', ''),
