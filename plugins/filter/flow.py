@@ -40,6 +40,10 @@ def flow_settings(inputs, hosts):
     return settings.flow_settings(dict(inputs), list(hosts))
 
 
+def keep_internal(flow, pinned=False):
+    return settings.keep_internal(flow, bool(pinned))
+
+
 @_sentences
 def flow_refusals(flow):
     return settings.refusals(flow)
@@ -167,6 +171,7 @@ class FilterModule:
             'config_now': config_now,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
+            'keep_internal': keep_internal,
             'keystore_builds': keystore_builds,
             'material_refusals': material_refusals,
             'node_password_changes': node_password_changes,

@@ -66,3 +66,10 @@ def test_a_copied_node_is_no_refusal_and_keeps_its_key(tmp_path):
     judged = FILTERS['preflight'](infos, FILTERS['flow_settings'](INPUTS, ['a', 'b']))
     assert judged['plans']['tls']['action'] == 'keep' and judged['plans']['tls']['needs'] == []
     assert judged['refusals'] == {'a': [], 'b': []} and judged['cluster_refusals'] == []
+
+
+def test_the_internal_keystore_is_kept_unless_a_fresh_install_lets_it_follow_and_a_rotation_always_pins_it():
+    keep = FILTERS['keep_internal']
+    assert keep(FILTERS['flow_settings'](INPUTS, ['a'])) is True
+    fresh = FILTERS['flow_settings'](dict(INPUTS, fresh_install=True), ['a'])
+    assert keep(fresh) is False and keep(fresh, True) is True

@@ -88,6 +88,14 @@ def _cluster_keystore(inputs, purpose):
     return keystore
 
 
+def keep_internal(settings, pinned=False):
+    """Whether the keystore a node used until now stays its [keystore.internal] when the server's tables move to the
+    cluster's keystore. WSO2: the internal key encrypts the product's data, so it is kept, unless
+    <role>_fresh_install says there is no such data yet (then it follows the new keystore); ``pinned`` (a rotation's
+    switch) always keeps it."""
+    return bool(pinned) or not settings['fresh_install']
+
+
 def new_keystore(settings, default_type, purpose=registry.SERVER):
     """{file_name, type, alias} of the cluster keystore of ``purpose`` the flow would create, the type
     defaulting to the one the product's profile uses (``default_type``, from product_info)."""

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """carbon.keystores.product_info on the controller: read the config and keystores, describe them.
 
-One module run on the managed host reads the home (RemoteFileAction.read_home) and the password files of the
+One module run on the managed host reads the home (plugin_utils/home_read.py) and the password files of the
 home; only a keystore the config places elsewhere costs another run."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.tasks import prod
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction, decoded
+from ansible_collections.carbon.keystores.plugins.plugin_utils import home_read
 
 # What the server reads the internal keystore's password from at start (WSO2's secure vault).
 PASSWORD_FILES = ('password-persist', 'password-tmp')
@@ -25,9 +26,9 @@ class ActionModule(RemoteFileAction):
     def execute(self, args, task_vars):
         home = args['home'].rstrip('/') or '/'
         profile = products.profile_for(args['product'], args.get('version'))
-        read_home = self.read_home(profile, home, task_vars, extra=['%s/%s' % (home, name) for name in PASSWORD_FILES]
-                                   + ['%s/%s/%s' % (home, products.SECURITY_DIR, products.ROTATION_MARKER)],
-                                   read_also=args['read_also'])
+        extra = ['%s/%s' % (home, name) for name in PASSWORD_FILES] + [
+            '%s/%s/%s' % (home, products.SECURITY_DIR, products.ROTATION_MARKER)]
+        read_home = home_read.read_home(self, profile, home, task_vars, extra=extra, read_also=args['read_also'])
         for item in args['overlay']:
             read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
         # the stores the configuration names that the first read listed by name only: one more run for all of them

@@ -11,13 +11,17 @@ import base64
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import Conflict, FileProblem
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import secure_vault
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
+from ansible_collections.carbon.keystores.plugins.plugin_utils import home_read
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import (
-    KEYSTORES, TOML, WRITE_ATTEMPTS, RemoteFileAction, decoded,
+    KEYSTORES, TOML, RemoteFileAction, decoded, retried,
 )
+
+
+def _changed_files(outcome):
+    return {item['path']: item['data'] for item in outcome.files}
 
 
 class ActionModule(RemoteFileAction):
@@ -30,14 +34,8 @@ class ActionModule(RemoteFileAction):
     def execute(self, args, task_vars):
         if args['in_memory']:
             return self._in_memory(args)
-        for _attempt in range(WRITE_ATTEMPTS):
-            try:
-                return self._converge(args, task_vars)
-            except Conflict:
-                continue  # a file changed since it was read: read again, decide again
-        raise FileProblem('The configuration of %s kept changing while this task worked on it (%d attempts); nothing '
-                          'was written. Another process is rewriting it: stop it, then run again.'
-                          % (args['home'], WRITE_ATTEMPTS))
+        # a file changed since it was read: read again, decide again
+        return retried(lambda: self._converge(args, task_vars), 'The configuration of %s' % args['home'])
 
     def _in_memory(self, args):
         """On bytes the caller gives (the configuration, the internal keystore, secret-conf.properties): the new
@@ -48,7 +46,8 @@ class ActionModule(RemoteFileAction):
         properties = decoded(args['properties_content'], 'properties_content') if args.get('properties_content') \
             else None
         config = decoded(args['content'], 'content')
-        result, files, diff = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties)
+        outcome = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties)
+        result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
         conf_path = vault.properties_path(home, config_path)
         result.update(changed=bool(files), files_changed=sorted(files),
                       content=to_text(base64.b64encode(files.get(config_path, config))),
@@ -59,13 +58,13 @@ class ActionModule(RemoteFileAction):
 
     def _converge(self, args, task_vars):
         profile = products.profile_for(args['product'], args.get('version'))
-        read_home = self.read_home(profile, args['home'].rstrip('/') or '/', task_vars)
+        read_home = home_read.read_home(self, profile, args['home'].rstrip('/') or '/', task_vars)
         config_path, config = wso2_home.find_config(profile, read_home.home, read_home.read)
         properties_path = vault.properties_path(read_home.home, config_path)
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):
-            result, files, diff = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
-                                                   read_home.read(properties_path),
-                                                   exists=lambda name: name in read_home.listed)
+            outcome = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
+                                       read_home.read(properties_path), exists=lambda name: name in read_home.listed)
+            result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
             if files and not self._task.check_mode:
                 # the properties first: the configuration is what the server reads at start
                 ordered = sorted(files.items(), key=lambda item: item[0] == config_path)

@@ -1,7 +1,8 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the product roles' flow, run on the controller: the cluster's keystore, the tables a node
-must hold and which of them are pending, the JKS-to-PKCS12 migration (module_utils/wso2/cluster.py).
+must hold and which of them are pending, the JKS-to-PKCS12 migration (module_utils/wso2/: cluster.py, cluster_keys.py,
+rotations.py, node_tables.py, migration.py).
 Each is documented in the YAML file of the same name beside this one."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, home, settings, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, cluster_keys, home, migration, node_tables, rotations, settings, writes
 
 
 def _sentences(function):
@@ -31,12 +32,16 @@ def blocking_findings(info):
 
 @_sentences
 def unserved_keys(info, clusters):
-    return cluster.unserved_keys(dict(info), dict(clusters))
+    return node_tables.unserved_keys(dict(info), dict(clusters))
 
 
 @_sentences
 def flow_settings(inputs, hosts):
     return settings.flow_settings(dict(inputs), list(hosts))
+
+
+def keep_internal(flow, pinned=False):
+    return settings.keep_internal(flow, bool(pinned))
 
 
 @_sentences
@@ -53,20 +58,20 @@ def preflight(infos, flow, rotation=None):
 @_sentences
 def rotation_marker(plan_, state, info=None):
     """With ``info``: the write of the marker on that node (an empty list when it holds it already)."""
-    content = cluster.rotation_marker_content(dict(plan_), str(state))
+    content = rotations.rotation_marker_content(dict(plan_), str(state))
     return writes.marker_write(info, content) if info else content
 
 
 @_sentences
 def keystore_builds(plans, flow, judged, infos):
-    return cluster.builds(dict(plans), flow, dict(judged or {}), dict(infos))
+    return cluster_keys.builds(dict(plans), flow, dict(judged or {}), dict(infos))
 
 
 @_sentences
 def cluster_keystores(plans, built_results, infos):
     """``built_results``: the results of the keystore task's loop over keystore_builds."""
     built = {result['item']['purpose']: result for result in built_results or [] if not result.get('skipped')}
-    return cluster.cluster_keystores(dict(plans), built, dict(infos))
+    return cluster_keys.cluster_keystores(dict(plans), built, dict(infos))
 
 
 @_sentences
@@ -110,12 +115,12 @@ def write_digests(written):
 
 @_sentences
 def referenced_tables(tables, info, vault_password):
-    return list(cluster.referenced_tables(dict(tables), info, vault_password))
+    return list(node_tables.referenced_tables(dict(tables), info, vault_password))
 
 
 @_sentences
 def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened=()):
-    return cluster.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
+    return node_tables.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
 
 
 @_sentences
@@ -126,8 +131,8 @@ def material_refusals(judged, infos, flow, plans):
 @_sentences
 def wanted_tables(info, product, keystores, passwords, keep_internal=False, tenant_keystore_type='', internal_password='',
                   truststore_password=''):
-    return cluster.wanted_tables(info, product, dict(keystores), passwords, keep_internal, tenant_keystore_type,
-                                 internal_password, truststore_password)
+    return node_tables.wanted_tables(info, product, dict(keystores), passwords, keep_internal, tenant_keystore_type,
+                                     internal_password, truststore_password)
 
 
 def trusted_entry(cluster_keystore):
@@ -144,17 +149,17 @@ def node_password_changes(info, flow, plans):
 
 @_sentences
 def pending_tables(info, wanted):
-    return cluster.pending_tables(info, wanted)
+    return node_tables.pending_tables(info, wanted)
 
 
 @_sentences
 def pkcs12_migration(info, product):
-    return cluster.pkcs12_migration(info, product)
+    return migration.pkcs12_migration(info, product)
 
 
 @_sentences
 def migration_problems(before, after):
-    return cluster.migration_problems(before, after)
+    return migration.migration_problems(before, after)
 
 
 class FilterModule:
@@ -166,6 +171,7 @@ class FilterModule:
             'config_now': config_now,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
+            'keep_internal': keep_internal,
             'keystore_builds': keystore_builds,
             'material_refusals': material_refusals,
             'node_password_changes': node_password_changes,

@@ -32,7 +32,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import (
 )
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import jks
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 from ansible_collections.carbon.keystores.plugins.plugin_utils import controller_files
 
@@ -129,75 +129,16 @@ def decoded(value, what):
         raise FileProblem('%s must be base64.' % what)
 
 
-class HomeRead:
-    """What one module run read of a product home (RemoteFileAction.read_home); any other path is read by a run of
-    its own when first looked up."""
-
-    def __init__(self, action, task_vars, home, security, seen, listed, beside, folders=()):
-        self._action, self._task_vars = action, task_vars
-        self.home = home  # as the host expanded it (~, $VARS, as its user): every path from here on is the host's
-        self.security = security
-        self.seen = seen  # {path: transport description}
-        self.listed = listed  # {name: description} of every keystore-like file of the security folder
-        self.beside = beside  # the paths read beside the configuration candidates, as the host names them
-        self.folders = list(folders)  # the folders read: the home, its security folder, the configuration's folders
-
-    def folder(self, path):
-        """{kind, writable} of a folder a write may need (read by a run of its own when it was not read yet)."""
-        if path not in self.seen:
-            self.seen[path] = self._action.read_remote_many([path], self._task_vars)[0][0]
-        if path not in self.folders:
-            self.folders.append(path)
-        described = self.seen[path]
-        return {'kind': described.get('kind'), 'writable': bool(described.get('writable'))}
-
-    def lookup(self, path):
-        if (self.seen.get(path) or {}).get('kind') == 'file' and 'content' not in self.seen[path]:
-            self.prefetch([path])  # listed by name only: now it is asked for
-        if path not in self.seen:
-            if path.startswith(self.security + '/') and '/' not in path[len(self.security) + 1:] and \
-                    path.lower().endswith(products.KEYSTORE_SUFFIXES):
-                return {'kind': 'missing'}  # the folder listing is complete: a name it lacks does not exist
-            self.seen[path] = self._action.read_remote_many([path], self._task_vars)[0][0]
-        return self.seen[path]
-
-    def prefetch(self, paths):
-        """Read, in one module run, those of ``paths`` not read yet (or listed by name only)."""
-        wanted = [path for path in paths if path not in self.seen or (
-            self.seen[path].get('kind') == 'file' and 'content' not in self.seen[path])]
-        if wanted:
-            self.seen.update(zip(wanted, self._action.read_remote_many(wanted, self._task_vars)[0]))
-            for path in wanted:
-                folder, name = path.rsplit('/', 1)
-                if folder == self.security and name in self.listed:
-                    self.listed[name] = self.seen[path]
-
-    def read(self, path):
-        """The file's bytes, None when it does not exist."""
-        return transport.read_bytes(self.lookup(path), path)
-
-    def links(self):
-        """{path: where it really is} of every path read below the home that is a symbolic link or lies in a folder
-        reached through one (the home itself may be a link): no write may go there."""
-        home = self.home.rstrip('/')
-        real_home = ((self.seen.get(self.home) or {}).get('realpath') or home).rstrip('/')
-        return {path: described['realpath'] for path, described in sorted(self.seen.items())
-                if path.startswith(home + '/') and described.get('realpath')
-                and described['realpath'] != real_home + path[len(home):]}
-
-    def assume(self, path, data):
-        """From here on, ``path`` holds ``data`` (a file a write would leave: what check mode judges)."""
-        folder, name = path.rsplit('/', 1)
-        real_folder = (self.seen.get(folder) or {}).get('realpath') or folder
-        described = {'kind': 'file', 'path': path, 'size': len(data), 'sha256': transport.sha256_of(data),
-                     'content': to_text(base64.b64encode(data)), 'link': False,
-                     'realpath': '%s/%s' % (real_folder.rstrip('/'), name), 'mode': '0600'}
-        old = self.seen.get(path) or {}
-        if old.get('kind') == 'file':
-            described.update(realpath=old.get('realpath', path), link=old.get('link', False), mode=old.get('mode'))
-        self.seen[path] = described
-        if folder == self.security and name.lower().endswith(products.KEYSTORE_SUFFIXES):
-            self.listed[name] = described
+def retried(attempt, what):
+    """``attempt()``, again each time a file it read changed before it wrote (Conflict: another writer came first),
+    up to WRITE_ATTEMPTS times; then the sentence that names ``what`` kept changing."""
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            return attempt()
+        except Conflict:
+            continue
+    raise FileProblem('%s kept changing while this task worked on it (%d attempts); nothing was written. Another '
+                      'process is rewriting it: stop it, then run again.' % (what, WRITE_ATTEMPTS))
 
 
 def earlier_content(earlier, path):
@@ -288,14 +229,13 @@ class RemoteFileAction(ActionBase):
         if args.get('content'):
             raise RequestError('content is the file to work on in memory; it needs in_memory: true.')
         path = args['path']
-        earlier = (args.get('read_from') or {}).get(path)
-        for _attempt in range(WRITE_ATTEMPTS):
-            try:
-                return self._read_compute_write(path, args, task_vars, earlier)
-            except Conflict:
-                earlier = None  # the file changed since it was read: start again from what it holds now
-        raise FileProblem('%s kept changing while this task worked on it (%d attempts); nothing was written. '
-                          'Another process is rewriting it: stop it, then run again.' % (path, WRITE_ATTEMPTS))
+        earlier = [(args.get('read_from') or {}).get(path)]
+
+        def attempt():
+            # after a conflict the file changed since it was read: start again from what it holds now
+            given, earlier[0] = earlier[0], None
+            return self._read_compute_write(path, args, task_vars, given)
+        return retried(attempt, path)
 
     def _read_compute_write(self, path, args, task_vars, earlier=None):
         with self.serialised(path, task_vars, write=self.writes and not self._task.check_mode):
@@ -394,33 +334,6 @@ class RemoteFileAction(ActionBase):
             raise FileProblem('Cannot read %s on the managed host: %s' % (
                 ', '.join(list(paths) + list(folders)), read.get('msg') or read.get('module_stderr')))
         return read['files'], {folder['path']: folder['files'] for folder in read['folders']}
-
-    def read_home(self, profile, home, task_vars, extra=(), read_also=()):
-        """One module run that reads a product home as the product reads it: the configuration file candidates,
-        the secure vault's properties beside each, ``extra`` paths, the home and its security folder (where they
-        really are, for links) and every keystore-like file of that folder: the contents of the product's default
-        stores and of the names matching ``read_also``, the names and sizes of the others (a store the configuration
-        names among them is read when looked up)."""
-        candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
-        properties = [vault.properties_path(home, candidate) for candidate in candidates]
-        beside = properties + list(extra)
-        # besides the home and its security folder, the folders a write may need: each configuration's own, and its
-        # secure vault's
-        config_folders = sorted({path.rsplit('/', 1)[0] for path in candidates + properties})
-        security = '%s/%s' % (home, products.SECURITY_DIR)
-        described, folders = self.read_remote_many(candidates + [home, security] + beside + config_folders, task_vars,
-                                                   folders=[security], suffixes=products.KEYSTORE_SUFFIXES,
-                                                   folder_content=list(profile.default_store_names) + list(read_also))
-        home = described[len(candidates)]['path'].rstrip('/') or '/'
-        expanded_security = '%s/%s' % (home, products.SECURITY_DIR)
-        listed = folders.get(expanded_security, {})  # the host names the folder as it expanded it
-        seen = {item['path']: item for item in described}
-        seen.update({'%s/%s' % (expanded_security, name): item for name, item in listed.items()})
-        first_beside = len(candidates) + 2
-        return HomeRead(self, task_vars, home, expanded_security, seen, listed,
-                        [item['path'] for item in described[first_beside:first_beside + len(beside)]],
-                        [item['path'] for item in described[len(candidates):first_beside]
-                         + described[first_beside + len(beside):]])
 
     def read_remote(self, path, task_vars, with_sha256=False):
         """The remote file's bytes, or None when it does not exist (and, ``with_sha256``, the

@@ -9,7 +9,6 @@ a lock on the folder, as on managed hosts."""
 from __future__ import annotations
 
 import os
-import tempfile
 
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import FileProblem
@@ -78,13 +77,8 @@ def write_file(path, data, mode, expected_sha256=None):
         raise FileProblem('Cannot write %s on the controller: the folder %s does not exist.' % (path, folder))
     with transport.folder_lock(path):
         transport.check_unchanged(path, expected_sha256)
-        handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(path), suffix='.tmp')
+        temp = transport.temporary_beside(os.path.abspath(path), data, int(mode, 8))
         try:
-            os.fchmod(handle, int(mode, 8))
-            with os.fdopen(handle, 'wb') as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
             os.replace(temp, path)
         finally:
             if os.path.exists(temp):

@@ -150,6 +150,24 @@ def check_unchanged(path, expected_sha256, found=None):
     return found
 
 
+def temporary_beside(target, data, mode):
+    """A new temporary file in ``target``'s folder holding ``data`` with ``mode`` (an int), synced to disk: the first
+    half of an atomic replace. Returns its path; the caller renames it over ``target`` or removes it. Its name starts
+    with a dot and the target's name, so that _remove_stale_temporaries finds it after a crash."""
+    handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), prefix='.%s.' % os.path.basename(target),
+                                    suffix='.tmp')
+    try:
+        os.fchmod(handle, mode)
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return temp
+
+
 def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_FILE_MODE, backup=False):
     """Compare-and-swap ``path`` to ``data`` with ``module``'s atomic_move (keeps owner, group,
     mode and SELinux context of an existing file), then apply the task's file attributes.
@@ -167,15 +185,10 @@ def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_
     if backup_file:
         _close_to_others(backup_file)  # the old content holds the same kind of secrets
     try:
-        handle, temp = tempfile.mkstemp(dir=folder, prefix='.%s.' % os.path.basename(target), suffix='.tmp')
+        temp = temporary_beside(target, data, 0o600)
     except OSError as exc:
         raise FileProblem('Cannot write %s: %s (in folder %s).' % (path, exc.strerror, folder))
     try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
         if existed:
             try:
                 module.atomic_move(temp, target, unsafe_writes=module.params.get('unsafe_writes'))

@@ -6,6 +6,7 @@ secret-conf.properties, as WSO2's cipher tool leaves them (wso2/vault.py), compu
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
+from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
@@ -40,7 +41,8 @@ def run(params, home, config_path, config_bytes, read_keystore, properties_bytes
     secret-conf.properties (None: absent). ``exists(name)``: whether the security folder holds a file of that
     name (for a home without version).
 
-    Returns (result, {path: new bytes} of the files that change, diff)."""
+    Returns an Outcome whose ``files`` are the files that change (the configuration, secret-conf.properties), each
+    with its new bytes; ``data`` is None: the files are written together, by the action plugin."""
     text = toml_edit.decode(config_bytes, config_path)
     data = toml_edit.parse(text, config_path).unwrap()
     profile = products.profile_for(params['product'], params.get('version'))
@@ -101,4 +103,6 @@ def run(params, home, config_path, config_bytes, read_keystore, properties_bytes
     diff = {'before': vault.mask_secrets_table(toml_edit.mask_secrets(text)),
             'after': vault.mask_secrets_table(toml_edit.mask_secrets(new_text)),
             'before_header': config_path, 'after_header': config_path}
-    return result, files, diff
+    return Outcome(bool(files), None, result, diff=diff,
+                   files=[{'path': path, 'data': content, 'mode': None, 'location': 'host'}
+                          for path, content in files.items()])

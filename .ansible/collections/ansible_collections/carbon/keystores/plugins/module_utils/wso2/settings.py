@@ -1,7 +1,7 @@
 # Copyright: carbon.keystores contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The product roles' inputs completed into the flow's settings, and the requests the flow refuses
-before it reads any node (the rest is judged once every node has been read: wso2/cluster.py).
+before it reads any node (the rest is judged once every node has been read: wso2/cluster.py, the preflight).
 
 The flow keeps one cluster keystore per purpose the registry gives one (wso2/purposes.py): the server's
 always (the key pair it presents on TLS, which also signs as [keystore.primary] unless told otherwise), and
@@ -86,6 +86,14 @@ def _cluster_keystore(inputs, purpose):
                 'csr_path': inputs.get(cluster.inputs + 'csr_path') or ''}
     keystore.update(_material(inputs, cluster.material), labels=material_labels(inputs['product'], purpose.name))
     return keystore
+
+
+def keep_internal(settings, pinned=False):
+    """Whether the keystore a node used until now stays its [keystore.internal] when the server's tables move to the
+    cluster's keystore. WSO2: the internal key encrypts the product's data, so it is kept, unless
+    <role>_fresh_install says there is no such data yet (then it follows the new keystore); ``pinned`` (a rotation's
+    switch) always keeps it."""
+    return bool(pinned) or not settings['fresh_install']
 
 
 def new_keystore(settings, default_type, purpose=registry.SERVER):

@@ -63,7 +63,7 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
 
 
 def marker_item(info, content):
-    """The write of a rotation's marker (cluster.rotation_marker_content), after the files it speaks of; owned like
+    """The write of a rotation's marker (rotations.rotation_marker_content), after the files it speaks of; owned like
     the configuration."""
     path = '%s/%s/%s' % (str(info['home']).rstrip('/'), products.SECURITY_DIR, products.ROTATION_MARKER)
     read = preflight_read(info, path)
@@ -270,7 +270,7 @@ def claim(info, items, clusters):
     """Of a node's writes, the cluster keystores generated this run: written to the cluster's first node before any
     other write of the run, as a compare-and-swap against their absence. Of two controllers converging one cluster at
     once, only one claims the file; the other stops before writing anything, and its next run adopts the claimed
-    keystore (cluster.place_new_keystore) instead of splitting the cluster between two keys."""
+    keystore (cluster_keys.place_new_keystore) instead of splitting the cluster between two keys."""
     home = str(info['home']).rstrip('/')
     generated = {'%s/%s' % (home, keystore['path']) for keystore in clusters.values() if keystore.get('generated')}
     return [item for item in items if item['path'] in generated]

@@ -1,0 +1,69 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Moving a node's JKS stores to PKCS12: the new files and tables, and what must hold afterwards."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry
+
+
+def pkcs12_migration(info, product):
+    """What moving a node from JKS to PKCS12 takes, from product_info (read with return_secrets):
+    {JKS path: {src, dest, password, key_password, purposes}} and the tables to point at the new files.
+
+    Each JKS store a purpose reads becomes <name>.p12 beside it; a table the file configures gets the
+    new file_name (in its style) and type PKCS12. A purpose the product finds by its default file name
+    (the JKS file's) gets a table naming the twin; one that follows another purpose by $ref{} follows it
+    to the twin."""
+    purposes = info.get('purposes') or {}
+    secrets = info.get('secrets') or {}
+    profile = products.profile_for(product)
+    stores: dict[str, dict] = {}
+    tables: dict[str, dict] = {}
+    for purpose in registry.MIGRATED_PURPOSES:
+        described = purposes.get(purpose)
+        if not described or described.get('keystore_status') != 'ok':
+            continue
+        path = described['path']
+        if (info.get('keystores') or {}).get(path, {}).get('type') != 'jks':
+            continue
+        base = path.rsplit('/', 1)[-1]
+        new_base = (base[:-4] if base.lower().endswith('.jks') else base) + '.p12'
+        store = stores.setdefault(path, {'src': path, 'dest': path[:-len(base)] + new_base, 'purposes': [],
+                                         'password': (secrets.get(purpose) or {}).get('password'),
+                                         'key_password': (secrets.get(purpose) or {}).get('key_password')})
+        store['purposes'].append(purpose)
+        if described.get('configured_in_file'):
+            tables[described['table']] = {'file_name': products.file_name_for(profile, described.get('file_name'),
+                                                                              new_base),
+                                          'type': 'PKCS12'}
+        elif not str(profile.defaults.get('%s.file_name' % described['table'], '')).startswith('$ref{'):
+            tables[described['table']] = {'file_name': products.file_name_for(profile, None, new_base), 'type': 'PKCS12'}
+            if purpose == 'truststore':
+                tables[described['table']]['password'] = store['password']
+    return {'stores': stores, 'tables': tables}
+
+
+def migration_problems(before, after):
+    """Purposes that do not read, after the migration, a PKCS12 store holding what they read before
+    (the same key pair; for the truststore, the same certificates)."""
+    problems = []
+    for purpose in registry.MIGRATED_PURPOSES:
+        old = (before.get('purposes') or {}).get(purpose)
+        new = (after.get('purposes') or {}).get(purpose)
+        if not old or not new:
+            continue
+        old_store = NodeRead(before).store(old.get('path'))
+        new_store = NodeRead(after).store(new.get('path'))
+        if new_store.get('status') != 'ok' or new_store.get('type') != 'pkcs12':
+            problems.append('%s (%s is not a PKCS12 store it can open)' % (purpose, new.get('path')))
+        elif purpose != 'truststore' and old.get('fingerprint_sha256') != new.get('fingerprint_sha256'):
+            problems.append('%s (another key)' % purpose)
+        elif _fingerprints(old_store) != _fingerprints(new_store):
+            problems.append('%s (other entries)' % purpose)
+    return problems
+
+
+def _fingerprints(store):
+    return sorted((entry.get('alias'), entry.get('fingerprint_sha256')) for entry in store.get('entries') or [])

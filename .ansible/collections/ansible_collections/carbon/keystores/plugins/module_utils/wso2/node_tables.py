@@ -1,0 +1,179 @@
+# Copyright: carbon.keystores contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The keystore tables a node's configuration must hold for the cluster's keystores, which of them are pending, the
+$secret{} references the secure vault puts in their place, and whether a node serves the cluster's keys."""
+
+from __future__ import annotations
+
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, vault, writes
+
+
+def unserved_keys(info, clusters):
+    """Sentences for each cluster keystore purpose whose table, as ``info`` (product_info, read after the writes)
+    describes the node, does not hold the cluster's key: its own keystore's (``clusters``: by purpose, each with its
+    fingerprint), else the keystore of the purpose it follows. Empty when the node serves the cluster's keys."""
+    purposes = info.get('purposes') or {}
+    found = []
+    for purpose in registry.CLUSTER_KEYSTORES:
+        described = purposes.get(purpose.name)
+        if described is None:
+            continue
+        own = purpose.name if purpose.name in clusters else registry.cluster_keystore(purpose.name).follows
+        wanted = clusters.get(own) or {}
+        held = described.get('fingerprint_sha256') or ''
+        if held != wanted.get('fingerprint'):
+            found.append('[%s] names %s, whose key is %s, not the cluster\'s %s keystore (%s).' % (
+                purpose.table, described.get('path') or 'no keystore', held or 'unknown',
+                registry.label(own),
+                wanted.get('fingerprint') or 'unknown'))
+    return found
+
+
+def server_tables(info, given=()):
+    """{table: purpose of the cluster keystore it names}, in the registry's order: a follower's table
+    ([keystore.primary], when the product reads one) names its own keystore when ``given`` holds its purpose, else
+    the one it follows; a followed table ([keystore.tls]) is written wherever the file already configures it, the
+    product reads no follower, or a follower gets a keystore of its own (else the product reads it through the
+    follower's table by $ref{})."""
+    purposes = info.get('purposes') or {}
+    tables = {}
+    for purpose in registry.REGISTRY:
+        described = purposes.get(purpose.name)
+        if purpose.cluster is None or described is None:
+            continue
+        if purpose.cluster.follows:
+            tables[purpose.table] = purpose.name if purpose.name in given else purpose.cluster.follows
+            continue
+        followers = [item.name for item in registry.followers(purpose.name) if item.name in purposes]
+        if described.get('configured_in_file') or not followers or any(name in given for name in followers):
+            tables[purpose.table] = purpose.name
+    return tables
+
+
+def file_name(info, product, base_name, table):
+    """file_name to write into ``table`` for ``base_name``: in the style that table already uses in the
+    node's file (Micro Integrator ships a bare name in [keystore.tls] but reads [keystore.primary]
+    relative to the home), else in the product's style."""
+    profile = products.profile_for(product)
+    purpose = registry.BY_TABLE[table].name
+    described = NodeRead(info).described(purpose)
+    existing = described.get('file_name') if described.get('configured_in_file') else None
+    return products.file_name_for(profile, existing, base_name)
+
+
+def wanted_tables(info, product, keystores, passwords, keep_internal=False, tenant_keystore_type='',
+                  internal_password='', truststore_password=''):
+    """{table: settings} the node's config must hold for the cluster's keystores (``keystores``: by purpose,
+    V(tls) and, when the signing keystore is separate, V(primary); each with path relative to the home, type
+    and alias), protected by ``passwords`` (keystore_password, key_password).
+
+    ``keep_internal``: the keystore the node used until then for everything becomes [keystore.internal]
+    (WSO2: data encrypted with it must stay readable). ``internal_password``: the internal keystore gets this
+    password (store and key), once it has a table of its own. ``truststore_password``: the truststore's
+    password, when it is to change."""
+    purposes = info.get('purposes') or {}
+    secrets = info.get('secrets') or {}
+    tables = {}
+    internal = purposes.get('internal')
+    if keep_internal and internal and not internal.get('configured_in_file') and internal.get('keystore_status') == 'ok':
+        tables['keystore.internal'] = {
+            'file_name': internal['file_name'],
+            # the type of the file itself: a default the product would apply is not proof of what the file is
+            'type': str(info['keystores'][internal['path']]['type']).upper(),
+            'password': (secrets.get('internal') or {}).get('password'),
+            'alias': internal['alias'],
+            'key_password': (secrets.get('internal') or {}).get('key_password'),
+        }
+    if internal_password and internal and ('keystore.internal' in tables or internal.get('configured_in_file')):
+        tables.setdefault('keystore.internal', {}).update(password=internal_password, key_password=internal_password)
+    for table, purpose in server_tables(info, keystores).items():
+        keystore = keystores[purpose]
+        tables[table] = {
+            'file_name': file_name(info, product, keystore['path'].rsplit('/', 1)[-1], table),
+            'type': str(keystore['type']).upper(),
+            'password': passwords['keystore_password'],
+            'alias': keystore['alias'],
+            'key_password': passwords['key_password'],
+        }
+    if truststore_password and 'truststore' in purposes:
+        tables['truststore'] = {'password': truststore_password}
+    if tenant_keystore_type and 'tenant' in products.profile_for(product).purposes:
+        tables['keystore.tenant'] = {'type': str(tenant_keystore_type).upper()}
+    return tables
+
+
+def referenced_tables(tables, info, vault_password):
+    """encrypt_passwords: ``tables`` (wanted_tables) with every store password a $secret{} reference, and the
+    clear-text passwords the file writes in [keystore.internal] and [truststore] referred to as well. Returns
+    (tables, {alias: plaintext} the references need in [secrets], as the files hold them at this write).
+
+    The internal keystore's own password becomes a reference only once it is ``vault_password``, the one the flow
+    knows: a reference to any other would lock the vault's key behind a password only the vault holds."""
+    referenced = {table: dict(table_settings) for table, table_settings in tables.items()}
+    written = info.get('config_tables') or {}
+    for table in ('keystore.internal', 'truststore'):
+        clear = {key: value for key, value in (written.get(table) or {}).items()
+                 if key in ('password', 'key_password') and value and not vault.referenced_alias(value)}
+        if clear and table not in referenced:
+            referenced[table] = clear
+    secrets = {}
+    for table, table_settings in sorted(referenced.items()):
+        alias = registry.SECRET_ALIASES.get(table)
+        if not alias:
+            continue
+        if table == 'keystore.internal' and table_settings.get('password') != vault_password:
+            # not yet the flow's own password: stays as it is until the file has it (passwords.yml)
+            if table not in tables:
+                del referenced[table]
+            continue
+        store_password = table_settings.get('password')
+        for key in ('password', 'key_password'):
+            value = table_settings.get(key)
+            if value is None or vault.referenced_alias(value):
+                continue
+            name = alias if key == 'password' or value == store_password else alias.replace('_password', '_key_password')
+            secrets[name] = value
+            table_settings[key] = vault.reference(name)
+    return referenced, secrets
+
+
+def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopened=()):
+    """{path, content (base64), password} of the keystore whose key the secure vault uses once the flow's tables
+    are written: the internal keystore the node keeps (``reprotected``: its re-protected bytes when this run gave it
+    its own password), or, without ``keep_internal`` (a fresh install), the cluster's keystore it follows."""
+    if not keep_internal:
+        # the keystore [keystore.primary] names, which the internal one follows on a fresh install
+        cluster = next((clusters[item.name] for item in registry.followers(registry.SERVER) if item.name in clusters),
+                       clusters[registry.SERVER])
+        return {'path': cluster['path'], 'content': cluster['content'], 'password': flow['keystore_password']}
+    internal = NodeRead(info).described('internal')
+    path = internal.get('path')
+    if reprotected:
+        return {'path': path, 'content': reprotected, 'password': flow['internal_keystore_password']}
+    password = NodeRead(info).secret('internal')
+    if any(item.get('purpose') == 'internal' for item in reopened):
+        password = flow['internal_keystore_password']
+    return {'path': path, 'content': writes.preflight_read(info, path).get('content', ''),
+            'password': password}
+
+
+def pending_tables(info, wanted):
+    """The part of ``wanted`` ({table: {key: value}}) the node's config file does not hold yet, judged
+    from product_info's ``config_tables`` (read with return_secrets). Only an exact match of value
+    and type counts as done: anything else is left to toml_file, which decides for itself."""
+    written = info.get('config_tables') or {}
+    pending = {}
+    for table, settings in wanted.items():
+        current = written.get(table) or {}
+        if any(key not in current or not _same_toml_value(current[key], value) for key, value in settings.items()):
+            pending[table] = settings
+    return pending
+
+
+def _same_toml_value(written, wanted):
+    """True when toml_file would leave ``written`` as it is for ``wanted`` (same TOML type and value)."""
+    for kind in (bool, str, int, float):  # bool before int: True is an int in Python, not in TOML
+        if isinstance(wanted, kind):
+            return isinstance(written, kind) and (kind is bool or not isinstance(written, bool)) and written == wanted
+    return False  # arrays and inline tables: let toml_file judge
