@@ -220,7 +220,7 @@ def test_migration_converts_every_jks_store_and_names_the_twins(tmp_path, produc
     before = inspect(home, product)
     moved = migration.pkcs12_migration(before, product)
     assert sorted(moved['stores']) == sorted({before['purposes'][p]['path'] for p in purposes.MIGRATED_PURPOSES
-                                                  if p in before['purposes']})
+                                              if p in before['purposes']})
     for source, store in moved['stores'].items():
         assert store['dest'] == source[:-4] + '.p12'
         outcome = keystore_convert.run(Path(source).read_bytes(), None, params(
