@@ -291,7 +291,7 @@ class Edit:
     def __init__(self, table, settings=None, remove_keys=(), remove_table=False, match=None):
         self.path = split_table_name(table) if isinstance(table, str) else tuple(table)
         self.settings = dict(settings or {})
-        self.remove_keys = list(remove_keys)
+        self.remove_keys = list(dict.fromkeys(remove_keys))  # a key named twice is removed once
         self.remove_table = remove_table
         self.match = dict(match or {})
 
