@@ -103,9 +103,11 @@ def test_an_audit_that_cannot_read_the_secure_vault_fails_naming_every_store(tmp
     assert {host: counts['failed'] for host, counts in recap(blind.stdout).items()} == {node: 1 for node in nodes}
     for node in nodes:
         assert 'The audit could not read 4 store(s) of %s' % node in blind.stdout
-    for purpose, path in (('primary', 'wso2is.jks'), ('internal', 'wso2carbon.jks'), ('tls', 'wso2is.jks'),
-                          ('truststore', 'client-truststore.jks')):
-        assert '%s: The %s' % (purpose, 'truststore' if purpose == 'truststore' else '%s keystore' % purpose) in blind.stdout
+    for purpose, store, path in (('primary', 'The primary keystore', 'wso2is.jks'),
+                                 ('internal', 'The internal keystore', 'wso2carbon.jks'),
+                                 ('tls', 'The TLS keystore', 'wso2is.jks'),
+                                 ('truststore', 'The truststore', 'client-truststore.jks')):
+        assert '%s: %s' % (purpose, store) in blind.stdout
         assert '%s/%s cannot be opened: the password cannot be read back: it is a $secret{} placeholder (give the ' \
                'internal keystore\'s password to read the secure vault)' % (tmp_path / 'node1' / SECURITY, path) in blind.stdout
     data = json.loads((report_dir / 'report.json').read_text())
