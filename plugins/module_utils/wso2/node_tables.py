@@ -13,7 +13,7 @@ def unserved_keys(info, clusters):
     """Sentences for each cluster keystore purpose whose table, as ``info`` (product_info, read after the writes)
     describes the node, does not hold the cluster's key: its own keystore's (``clusters``: by purpose, each with its
     fingerprint), else the keystore of the purpose it follows. Empty when the node serves the cluster's keys."""
-    purposes = info.get('purposes') or {}
+    purposes = NodeRead(info).purposes
     found = []
     for purpose in registry.CLUSTER_KEYSTORES:
         described = purposes.get(purpose.name)
@@ -36,7 +36,7 @@ def server_tables(info, given=()):
     the one it follows; a followed table ([keystore.tls]) is written wherever the file already configures it, the
     product reads no follower, or a follower gets a keystore of its own (else the product reads it through the
     follower's table by $ref{})."""
-    purposes = info.get('purposes') or {}
+    purposes = NodeRead(info).purposes
     tables = {}
     for purpose in registry.REGISTRY:
         described = purposes.get(purpose.name)
@@ -72,8 +72,8 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
     (WSO2: data encrypted with it must stay readable). ``internal_password``: the internal keystore gets this
     password (store and key), once it has a table of its own. ``truststore_password``: the truststore's
     password, when it is to change."""
-    purposes = info.get('purposes') or {}
-    secrets = info.get('secrets') or {}
+    node = NodeRead(info)
+    purposes = node.purposes
     tables = {}
     internal = purposes.get('internal')
     if keep_internal and internal and not internal.get('configured_in_file') and internal.get('keystore_status') == 'ok':
@@ -81,9 +81,9 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
             'file_name': internal['file_name'],
             # the type of the file itself: a default the product would apply is not proof of what the file is
             'type': str(info['keystores'][internal['path']]['type']).upper(),
-            'password': (secrets.get('internal') or {}).get('password'),
+            'password': node.secret('internal'),
             'alias': internal['alias'],
-            'key_password': (secrets.get('internal') or {}).get('key_password'),
+            'key_password': node.secret('internal', 'key_password'),
         }
     if internal_password and internal and ('keystore.internal' in tables or internal.get('configured_in_file')):
         tables.setdefault('keystore.internal', {}).update(password=internal_password, key_password=internal_password)
