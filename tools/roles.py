@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import yaml
@@ -26,7 +27,7 @@ FLOW = 'keystore_flow'
 INPUTS = 'keystore_flow_inputs'
 
 sys.path.insert(0, str(ROOT / '.venv' / 'collections'))
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products  # noqa: E402
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes  # noqa: E402
 
 
 class _Dumper(yaml.SafeDumper):
@@ -160,6 +161,22 @@ def _replaced(relative, replacements):
     return text
 
 
+def _purpose_entries():
+    """product_info's RETURN entries of the purposes after the primary one, from the registry."""
+    labels = products.PRODUCT_LABELS
+    lines = []
+    for purpose in purposes.REGISTRY[1:]:
+        lines += ['    %s:' % purpose.name, '      description: >-']
+        lines += ['        ' + line for line in textwrap.wrap(purpose.summary, 104)]
+        lines.append('      type: dict')
+        if purpose.read_by:
+            readers = [labels[name] + (' %s and later' % dict(purpose.first_versions)[name]
+                                       if name in dict(purpose.first_versions) else '') for name in purpose.read_by]
+            lines.append('      returned: for %s' % (', '.join(readers[:-1]) + ' and ' + readers[-1]
+                                                      if len(readers) > 1 else readers[0]))
+    return '\n'.join(lines) + '\n'
+
+
 def product_lists():
     """{relative path: text} of every file outside the public roles that lists the products."""
     names = list(products.PRODUCTS)
@@ -175,7 +192,8 @@ def product_lists():
             (r'^          Give -e product_role=\w+ \(or [^)]*\)',
              '          Give -e product_role=%s (or %s)' % (names[0], ', '.join(names[1:])))]),
         'plugins/modules/product_info.py': _replaced('plugins/modules/product_info.py', [
-            (r'^    choices: \[identity_server.*\]$', '    choices: [%s]' % flow_list)]),
+            (r'^    choices: \[identity_server.*\]$', '    choices: [%s]' % flow_list),
+            (r'^    %s:\n(?:.*\n)*?(?=^keystores:$)' % purposes.REGISTRY[1].name, _purpose_entries())]),
         'plugins/modules/secure_vault.py': _replaced('plugins/modules/secure_vault.py', [
             (r'^    choices: \[identity_server.*\]$', '    choices: [%s]' % flow_list)]),
         'roles/%s/meta/main.yml' % FLOW: _meta(

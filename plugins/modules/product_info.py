@@ -8,9 +8,9 @@ short_description: The keystores a WSO2 product home uses, described, with findi
 version_added: 0.1.0
 description:
   - Reads a WSO2 product home and reports which configuration file the product reads (Enterprise Integrator
-    C(conf/ei.toml), else C(conf/deployment.toml)), and the keystore settings it uses per purpose (primary,
-    internal, tls, truststore and, for Identity Server, tenant) after WSO2's defaults and C($ref{}) fallbacks, as
-    the product's config tool applies them. For Identity Server it also reports the TLS connector's
+    C(conf/ei.toml), else C(conf/deployment.toml)), and the keystore settings it uses per purpose (the keystore
+    tables of RV(purposes)) after WSO2's defaults and C($ref{}) fallbacks, as the product's config tool applies
+    them. For Identity Server it also reports the TLS connector's
     C(transport.https.sslHostConfig) properties.
   - Opens each keystore and describes its entries as M(carbon.keystores.keystore_info) does. A keystore whose
     password is a C($secret{}), C($env{}) or C($sys{}) placeholder is reported as unknown, never as wrong.
@@ -156,9 +156,8 @@ config_file:
   sample: /opt/wso2is/repository/conf/deployment.toml
 purposes:
   description:
-    - Per purpose the product has (V(primary), V(internal), V(tls), V(truststore) and, for Identity Server,
-      V(tenant)), the effective settings after WSO2's defaults and C($ref{}) fallbacks. Passwords are never
-      returned here, only their state.
+    - Per purpose the product reads (the entries below; each names its configuration table), the effective settings
+      after WSO2's defaults and C($ref{}) fallbacks. Passwords are never returned here, only their state.
   returned: always
   type: dict
   contains:
@@ -239,10 +238,12 @@ purposes:
           type: int
           returned: when that entry was found
     internal:
-      description: The internal keystore (encrypts the product's data; never replace its key); as RV(purposes.primary).
+      description: >-
+        The internal keystore (encrypts the product's data; never replace its key); as RV(purposes.primary).
       type: dict
     tls:
-      description: The keystore the server presents on TLS; as RV(purposes.primary).
+      description: >-
+        The keystore the server presents on TLS; as RV(purposes.primary).
       type: dict
     truststore:
       description: >-
@@ -250,7 +251,8 @@ purposes:
         C(algorithm) where the product has them (Micro Integrator, Enterprise Integrator).
       type: dict
     tenant:
-      description: Identity Server only, the type of new tenants' keystores (C(table), C(configured_in_file), C(type)).
+      description: >-
+        The type of new tenants' keystores (C(table), C(configured_in_file), C(type)).
       type: dict
       returned: for Identity Server
 keystores:
@@ -265,8 +267,8 @@ keystores:
            "entries": [], "findings": []}}
 config_tables:
   description:
-    - The keystore tables (C(keystore.primary), C(keystore.internal), C(keystore.tls), C(truststore),
-      C(keystore.tenant)) as the file writes them, without product defaults; secret values are masked as
+    - The keystore tables of RV(purposes) (C(keystore.primary), C(truststore), ...) as the file writes them,
+      without product defaults; secret values are masked as
       C(********) unless O(return_secrets=true).
   returned: always
   type: dict

@@ -23,7 +23,7 @@ def plan_keystores(infos, flow, rotation_stamp=None):
     found: dict[str, dict] = {}
     for keystore in flow['keystores']:
         followed = registry.cluster_keystore(keystore['purpose']).follows
-        distinct_from = found[followed]['path'] if followed else None
+        distinct_from = found[registry.serving(followed, found)]['path'] if followed else None
         served = keystore['purpose'] == registry.SERVER
         if served and unfinished and rotation_stamp is None:
             raise ClusterError(

@@ -19,7 +19,7 @@ def unserved_keys(info, clusters):
         described = purposes.get(purpose.name)
         if described is None:
             continue
-        own = purpose.name if purpose.name in clusters else registry.cluster_keystore(purpose.name).follows
+        own = registry.serving(purpose.name, clusters)
         wanted = clusters.get(own) or {}
         held = described.get('fingerprint_sha256') or ''
         if held != wanted.get('fingerprint'):
@@ -33,9 +33,10 @@ def unserved_keys(info, clusters):
 def server_tables(info, given=()):
     """{table: purpose of the cluster keystore it names}, in the registry's order: a follower's table
     ([keystore.primary], when the product reads one) names its own keystore when ``given`` holds its purpose, else
-    the one it follows; a followed table ([keystore.tls]) is written wherever the file already configures it, the
-    product reads no follower, or a follower gets a keystore of its own (else the product reads it through the
-    follower's table by $ref{})."""
+    the nearest one it follows that ``given`` holds (a follower whose table is written only when given one is left
+    to its $ref{} unless the file has the table); a followed table ([keystore.tls]) is written wherever the file
+    already configures it, the product reads no follower, or a follower gets a keystore of its own (else the product
+    reads it through the follower's table by $ref{})."""
     purposes = NodeRead(info).purposes
     tables = {}
     for purpose in registry.REGISTRY:
@@ -43,7 +44,8 @@ def server_tables(info, given=()):
         if purpose.cluster is None or described is None:
             continue
         if purpose.cluster.follows:
-            tables[purpose.table] = purpose.name if purpose.name in given else purpose.cluster.follows
+            if purpose.name in given or purpose.cluster.table_when_following or described.get('configured_in_file'):
+                tables[purpose.table] = registry.serving(purpose.name, given)
             continue
         followers = [item.name for item in registry.followers(purpose.name) if item.name in purposes]
         if described.get('configured_in_file') or not followers or any(name in given for name in followers):

@@ -58,10 +58,23 @@ class Profile:
     keystore_anywhere_in_home: bool = False  # a store may sit outside the security folder, inside the home
     tls_connector: dict = field(default_factory=dict)  # the TLS connector's own keys, defaulting to the tables'
 
+    def __post_init__(self):
+        # a purpose the registry says falls back to another's table takes its keys from there, as default.json does
+        for name in self.purposes:
+            purpose = registry.get(name)
+            if purpose.falls_back_to and purpose.setting('file_name') not in self.defaults:
+                self.defaults.update(_refs(purpose.table, registry.get(purpose.falls_back_to).table))
+
     @property
     def purposes(self):
         """The purposes (wso2/purposes.py) whose tables the product reads."""
         return registry.read_by(self.product)
+
+    def reads(self, purpose, version=None):
+        """Whether the product reads the table of ``purpose`` (in ``version``, when given: a table may be newer than
+        the first version a profile covers)."""
+        first = registry.first_version(purpose, self.product)
+        return purpose in self.purposes and not (version and first and release(version) < release(first))
 
     @property
     def server_purpose(self):
@@ -88,12 +101,12 @@ class Profile:
         return sorted({str(value).rsplit('/', 1)[-1] for key, value in self.defaults.items()
                        if key.endswith('.file_name') and not str(value).startswith('$ref{')})
 
-    def reads_separately(self, purpose):
+    def reads_separately(self, purpose, version=None):
         """Whether the product reads the cluster keystore of ``purpose`` from a table of its own, apart from the one
         it follows: it has both tables (Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone,
         with no [keystore.primary] to sign with another)."""
         followed = registry.cluster_keystore(purpose).follows
-        return purpose in self.purposes and (not followed or followed in self.purposes)
+        return self.reads(purpose, version) and (not followed or followed in self.purposes)
 
     def matches(self, version):
         return release(version) in {release(known) for known in self.versions}

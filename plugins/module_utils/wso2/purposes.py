@@ -22,6 +22,9 @@ class ClusterKeystore:
     separate: str = ''        # the role input that gives it a keystore of its own; without it, it ...
     follows: str = ''         # ... names the keystore of this purpose instead
     alias_suffix: str = ''    # its alias, unless given: the followed keystore's alias and this
+    # whether its table names the followed keystore while it has none of its own; False: its table is written only
+    # when it is given one (or the file has the table already), else the product reads the followed table by $ref{}
+    table_when_following: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +44,9 @@ class Purpose:
     encrypts_data: bool = False  # the product encrypts with its key: the certificate needs dataEncipherment
     cluster: ClusterKeystore | None = None  # the roles keep one key pair for the cluster in it
     read_by: tuple = ()       # the products whose configuration has its table; () for every product
+    first_versions: tuple = ()  # (product, version): the first version of that product that reads its table
+    falls_back_to: str = ''   # without its table, the product reads this purpose's (WSO2's default.json $ref{})
+    summary: str = ''         # product_info's documentation of its entry (tools/roles.py writes it there)
 
     def setting(self, key):
         """The dotted name of one of its settings: 'keystore.tls.file_name'."""
@@ -55,18 +61,34 @@ REGISTRY = (
             # Enterprise Integrator 7 keeps the server's key pair in [keystore.tls] alone
             read_by=('identity_server', 'api_manager', 'micro_integrator')),
     Purpose(name='internal', table='keystore.internal', label='internal', keys=KEYSTORE_KEYS, holds_key_pair=True,
-            secret_alias='internal_keystore_password'),
+            secret_alias='internal_keystore_password',
+            summary='The internal keystore (encrypts the product\'s data; never replace its key); as '
+                    'RV(purposes.primary).'),
     Purpose(name='tls', table='keystore.tls', label='TLS', keys=KEYSTORE_KEYS, holds_key_pair=True,
-            secret_alias='keystore_password', serves_tls=True, cluster=ClusterKeystore(inputs='', material='tls')),
+            secret_alias='keystore_password', serves_tls=True, cluster=ClusterKeystore(inputs='', material='tls'),
+            summary='The keystore the server presents on TLS; as RV(purposes.primary).'),
     Purpose(name='truststore', table='truststore', label='truststore', keys=TRUSTSTORE_KEYS, holds_key_pair=False,
             secret_alias='truststore_password',
             # the symmetric key Micro Integrator and Enterprise Integrator keep in their truststore
-            optional_keys=('alias', 'algorithm')),
+            optional_keys=('alias', 'algorithm'),
+            summary='The truststore; as RV(purposes.primary) without C(alias) and the key fields, with C(alias) and '
+                    'C(algorithm) where the product has them (Micro Integrator, Enterprise Integrator).'),
     Purpose(name='tenant', table='keystore.tenant', label='tenant', keys=('type',), holds_key_pair=False,
-            has_file=False, migrated=False, read_by=('identity_server',)),
+            has_file=False, migrated=False, read_by=('identity_server',),
+            summary='The type of new tenants\' keystores (C(table), C(configured_in_file), C(type)).'),
 )
 BY_NAME = {purpose.name: purpose for purpose in REGISTRY}
 BY_TABLE = {purpose.table: purpose for purpose in REGISTRY}
+
+
+def _chain(purpose):
+    """The purposes whose cluster keystore ``purpose`` names when it has none of its own, nearest first."""
+    found = []
+    while purpose.cluster and purpose.cluster.follows:
+        purpose = BY_NAME[purpose.cluster.follows]
+        found.append(purpose.name)
+    return found
+
 
 NAMES = tuple(BY_NAME)
 TABLES = {purpose.name: purpose.table for purpose in REGISTRY}
@@ -76,9 +98,9 @@ MIGRATED_PURPOSES = tuple(purpose.name for purpose in REGISTRY if purpose.migrat
 SECRET_ALIASES = {purpose.table: purpose.secret_alias for purpose in REGISTRY if purpose.secret_alias}
 # the purpose whose key the server presents, which rotation replaces
 SERVER = next(purpose.name for purpose in REGISTRY if purpose.serves_tls)
-# the cluster keystores, each after the one it follows (the server's first)
+# the cluster keystores, each after the ones it follows (the server's first)
 CLUSTER_KEYSTORES = tuple(sorted((purpose for purpose in REGISTRY if purpose.cluster),
-                                 key=lambda purpose: bool(purpose.cluster and purpose.cluster.follows)))
+                                 key=lambda purpose: len(_chain(purpose))))
 
 
 def get(name):
@@ -106,13 +128,24 @@ def store_label(name):
 
 
 def read_by(product):
-    """The purposes whose tables ``product`` reads, in the registry's order."""
+    """The purposes whose tables ``product`` reads in some version, in the registry's order."""
     return tuple(purpose.name for purpose in REGISTRY if not purpose.read_by or product in purpose.read_by)
+
+
+def first_version(name, product):
+    """The first version of ``product`` that reads the table of ``name``; '' when every version that reads any does."""
+    return dict(BY_NAME[name].first_versions).get(product, '')
 
 
 def followers(name):
     """The cluster keystore purposes that name the keystore of ``name`` unless given one of their own."""
     return tuple(purpose for purpose in CLUSTER_KEYSTORES if purpose.cluster and purpose.cluster.follows == name)
+
+
+def serving(name, own):
+    """The purpose whose cluster keystore serves ``name`` when the purposes in ``own`` have keystores of their own:
+    ``name`` itself, else the nearest it follows that has one (the server's, at the end of every chain)."""
+    return next((found for found in [name] + _chain(BY_NAME[name]) if found in own), SERVER)
 
 
 def cluster_keystore(name):

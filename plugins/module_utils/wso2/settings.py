@@ -48,14 +48,13 @@ def flow_settings(inputs, hosts):
     settings['key_size'] = int(inputs['key_size'])
     settings['valid_days'] = int(inputs['valid_days'])
     settings['source_node'] = inputs.get('keystore_source_node') or ''
-    settings['separate_primary_keystore'] = bool(inputs.get('separate_primary_keystore'))
     settings['keystores'] = [_cluster_keystore(inputs, purpose) for purpose in registry.CLUSTER_KEYSTORES
                              if _given(inputs, registry.cluster_keystore(purpose.name))]
     given = {item['purpose'] for item in settings['keystores']}
     for item in settings['keystores']:
-        # a keystore also serves the purposes that follow it and were not given one of their own
-        item['serves'] = [item['purpose']] + [purpose.name for purpose in registry.followers(item['purpose'])
-                                              if purpose.name not in given]
+        # a keystore also serves the purposes that follow it, directly or through others, without one of their own
+        item['serves'] = [purpose.name for purpose in registry.CLUSTER_KEYSTORES
+                          if registry.serving(purpose.name, given) == item['purpose']]
     # the preflight reads the contents of the files the cluster keystores may be named (wso2is.jks, wso2is-2.jks, a
     # rotation's wso2is-20261203120000.jks) and lists the others of the security folder by name only
     stems = {(item['file_name'].rsplit('.', 1)[0] if item['file_name'] else item['alias'])
@@ -143,10 +142,14 @@ def refusals(settings):
         cluster = registry.cluster_keystore(purpose.name)
         given = {name: settings.get('%s_%s' % (cluster.material, name)) for name in MATERIAL}
         labels = material_labels(role, purpose.name)
-        if cluster.separate and settings.get(cluster.separate) and not profile.reads_separately(purpose.name):
+        if cluster.separate and settings.get(cluster.separate) and \
+                not profile.reads_separately(purpose.name, settings['version']):
             followed = registry.get(cluster.follows)
-            found.append('%s_%s: %s keeps the server\'s key pair in [%s] alone, so there is no separate %s keystore to '
-                         'give.' % (role, cluster.separate, profile.label, followed.table, purpose.label))
+            # a table newer than the version given, or one the product never reads
+            who = '%s %s' % (products.PRODUCT_LABELS[role], settings['version']) if profile.reads(purpose.name) \
+                else profile.label
+            found.append('%s_%s: %s reads no [%s], only [%s], so there is no separate %s keystore to give.'
+                         % (role, cluster.separate, who, purpose.table, followed.table, purpose.label))
         if cluster.separate and any(given.values()) and not settings.get(cluster.separate):
             followed = registry.get(cluster.follows)
             found.append('%s needs %s_%s: true (without it [%s] uses the %s keystore; give the material as %s).'
@@ -167,12 +170,13 @@ def refusals(settings):
         found.append('%s_keystore_password_file: the server reads password-%s only for the secure vault; set '
                      '%s_encrypt_passwords: true, or leave it at none.'
                      % (role, settings['keystore_password_file'], role))
-    first = settings['keystores'][0]
-    for item in settings['keystores'][1:]:
-        if item['alias'] == first['alias'] or (item['file_name'] or '%s.' % item['alias']) == (
-                first['file_name'] or '%s.' % first['alias']):
-            inputs = registry.cluster_keystore(item['purpose']).inputs
-            found.append('%s_%skeystore_alias and %s_%skeystore_file_name must differ from the %s keystore\'s, so that '
-                         '[%s] gets a file of its own.' % (role, inputs, role, inputs, registry.label(first['purpose']),
-                                                           registry.get(item['purpose']).table))
+    for index, item in enumerate(settings['keystores']):
+        for earlier in settings['keystores'][:index]:
+            if item['alias'] == earlier['alias'] or (item['file_name'] or '%s.' % item['alias']) == (
+                    earlier['file_name'] or '%s.' % earlier['alias']):
+                inputs = registry.cluster_keystore(item['purpose']).inputs
+                found.append('%s_%skeystore_alias and %s_%skeystore_file_name must differ from the %s keystore\'s, so '
+                             'that [%s] gets a file of its own.' % (role, inputs, role, inputs,
+                                                                    registry.label(earlier['purpose']),
+                                                                    registry.get(item['purpose']).table))
     return found
