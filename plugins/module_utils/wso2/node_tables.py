@@ -17,7 +17,7 @@ def unserved_keys(info, clusters):
     found = []
     for purpose in registry.CLUSTER_KEYSTORES:
         described = purposes.get(purpose.name)
-        if described is None:
+        if described is None or not registry.read_from_own_table(purpose.name, described):
             continue
         own = registry.serving(purpose.name, clusters)
         wanted = clusters.get(own) or {}

@@ -142,6 +142,13 @@ def followers(name):
     return tuple(purpose for purpose in CLUSTER_KEYSTORES if purpose.cluster and purpose.cluster.follows == name)
 
 
+def read_from_own_table(name, described):
+    """Whether ``described`` (product_info's entry of ``name``) is read from a table of its own: the purpose falls
+    back to no other's, or the file has its table. One that only falls back is the other's keystore, which the audit
+    and the preflight judge there already."""
+    return not BY_NAME[name].falls_back_to or bool(described.get('configured_in_file'))
+
+
 def serving(name, own):
     """The purpose whose cluster keystore serves ``name`` when the purposes in ``own`` have keystores of their own:
     ``name`` itself, else the nearest it follows that has one (the server's, at the end of every chain)."""

@@ -48,7 +48,7 @@ def node_report(host, product, info, warn_days):
     rows = []
     for purpose in registry.STORE_PURPOSES:
         described = purposes.get(purpose)
-        if not described:
+        if not described or not registry.read_from_own_table(purpose, described):
             continue
         row = {'purpose': purpose, 'table': described.get('table'), 'file': described.get('file_name'),
                'path': described.get('path'), 'status': described.get('keystore_status')}
