@@ -170,10 +170,11 @@ def _purpose_entries():
         lines += ['        ' + line for line in textwrap.wrap(purpose.summary, 104)]
         lines.append('      type: dict')
         if purpose.read_by:
-            readers = [labels[name] + (' %s and later' % dict(purpose.first_versions)[name]
-                                       if name in dict(purpose.first_versions) else '') for name in purpose.read_by]
-            lines.append('      returned: for %s' % (', '.join(readers[:-1]) + ' and ' + readers[-1]
-                                                      if len(readers) > 1 else readers[0]))
+            first = dict(purpose.first_versions)
+            readers = [labels[name] + (' %s and later' % first[name] if name in first else '')
+                       for name in purpose.read_by]
+            spoken = ', '.join(readers[:-1]) + ' and ' + readers[-1] if len(readers) > 1 else readers[0]
+            lines.append('      returned: for %s' % spoken)
     return '\n'.join(lines) + '\n'
 
 
