@@ -245,6 +245,12 @@ purposes:
       description: >-
         The keystore the server presents on TLS; as RV(purposes.primary).
       type: dict
+    saml:
+      description: >-
+        The keystore Identity Server signs SAML assertions and responses with (C([keystore.saml]); without that
+        table, the primary keystore); as RV(purposes.primary).
+      type: dict
+      returned: for Identity Server 5.11.0 and later
     truststore:
       description: >-
         The truststore; as RV(purposes.primary) without C(alias) and the key fields, with C(alias) and

@@ -16,7 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 import pki
-from helpers import ROOT, VENV_BIN, command_secrets, keytool, keytool_entries, scan_for_secrets, sha256_file, tls_handshake
+from helpers import (
+    ROOT, VENV_BIN, command_secrets, java_keycheck, keytool, keytool_entries, scan_for_secrets, sha256_file, tls_handshake,
+)
 from sandbox import CONFIG, PACK_PASSWORD, SECURITY, build_cluster
 from test_roles import recap, tls_settings
 
@@ -249,3 +251,57 @@ def test_a_run_that_stopped_after_re_protecting_the_internal_keystore_is_finishe
     assert refused.returncode != 0 and 'opens neither with the password the configuration names nor with ' \
         'identity_server_internal_keystore_password' in refused.stdout
     assert node_files(tmp_path, ['node1', 'node2']) == files
+
+
+def test_a_saml_signing_keystore_of_its_own_is_one_key_for_the_cluster_trusted_and_audited(tmp_path):
+    product = 'identity_server'
+    nodes = NODES[:2]
+    inventory = build_cluster(tmp_path, product, nodes, PASSWORD)
+    run(inventory, product)
+    for name in nodes:
+        # without the switch no [keystore.saml] is written: Identity Server signs with the primary keystore
+        assert 'saml' not in tomlkit.parse((tmp_path / name / CONFIG[product][1]).read_text()).unwrap()['keystore']
+    saml = {'identity_server_separate_saml_keystore': True}
+
+    before = node_files(tmp_path, nodes)
+    predicted = run(inventory, product, saml, extra=('--check', '--diff'))
+    assert node_files(tmp_path, nodes) == before, 'check mode writes nothing'
+    assert '[keystore.saml]' in predicted.stdout, 'the diff shows the new table'
+    applied = run(inventory, product, saml)
+    assert changed(applied) == changed(predicted) and all(changed(applied).values())
+
+    keys, trusted = set(), []
+    for name in nodes:
+        home = tmp_path / name
+        data = tomlkit.parse((home / CONFIG[product][1]).read_text()).unwrap()
+        table = data['keystore']['saml']
+        assert table['file_name'] == 'wso2is-saml.jks' and table['alias'] == 'wso2is-saml'
+        entry = next(e for e in keytool_entries(home / SECURITY / table['file_name'], table['password'])
+                     if e['alias'] == table['alias'])
+        assert entry['type'] == 'PrivateKeyEntry'
+        keycheck = java_keycheck(home / SECURITY / table['file_name'], table['type'], table['password'],
+                                 table['alias'], table['key_password'])
+        assert keycheck.returncode == 0, keycheck.stdout + keycheck.stderr
+        tls, _data = tls_settings(home, product)
+        served = next(e['sha256'] for e in keytool_entries(tls['keystore'], tls['password'])
+                      if e['alias'] == tls['alias'])
+        assert entry['sha256'] != served, 'SAML assertions are signed with a key of their own'
+        keys.add(entry['sha256'])
+        trusted.append({e['sha256'] for e in keytool_entries(tls['truststore'], tls['truststore_password'])})
+    (saml_key,) = keys
+    assert all(saml_key in found for found in trusted), 'every node trusts the SAML signing certificate'
+
+    assert changed(run(inventory, product, saml)) == {name: 0 for name in nodes}
+    # asked for a primary keystore of its own as well, the SAML one stays as it is
+    kept = node_files(tmp_path, nodes)
+    run(inventory, product, dict(saml, identity_server_separate_primary_keystore=True))
+    for name in nodes:
+        path = tmp_path / name / SECURITY / 'wso2is-saml.jks'
+        assert sha256_file(path) == kept[path]
+
+    report_dir = tmp_path / 'report'
+    run(inventory, product, {'audit_report_dir': str(report_dir)}, playbook='audit.yml')
+    report = yaml.safe_load((report_dir / 'report.json').read_text())
+    for host in report['hosts']:
+        (row,) = [row for row in host['rows'] if row['purpose'] == 'saml']
+        assert row['table'] == 'keystore.saml' and row['fingerprint_sha256'] == saml_key and row['state'] == 'ok'

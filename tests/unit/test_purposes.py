@@ -18,7 +18,11 @@ def test_every_purpose_a_profile_reads_is_in_the_registry_and_every_table_is_nam
     assert len(set(purposes.TABLES.values())) == len(purposes.REGISTRY)
     # a key pair is always in a file of its own kind; the truststore's password alias is its own
     assert set(purposes.KEY_PAIR_PURPOSES) <= set(purposes.STORE_PURPOSES)
-    assert len(set(purposes.SECRET_ALIASES.values())) == len(purposes.SECRET_ALIASES) - 1  # primary and tls share one
+    # the cluster keystores share the store password, so its vault alias; every other store has one of its own
+    shared = {purposes.SECRET_ALIASES[purpose.table] for purpose in purposes.CLUSTER_KEYSTORES}
+    others = [alias for table, alias in purposes.SECRET_ALIASES.items()
+              if table not in {purpose.table for purpose in purposes.CLUSTER_KEYSTORES}]
+    assert shared == {'keystore_password'} and len(set(others)) == len(others) and not shared & set(others)
 
 
 @pytest.mark.parametrize('product', sorted(CONFIG))
@@ -90,11 +94,13 @@ def test_the_cluster_keystores_come_from_the_registry_with_the_role_inputs_it_na
     base = {'product': 'api_manager', 'home': '/opt/wso2am', 'keystore_password': 'Cluster-Pass-2026',
             'keystore_alias': 'wso2am', 'key_size': 2048, 'valid_days': 825, 'key_usage': ['dataEncipherment']}
     together = settings.flow_settings(base, ['a'])
-    assert [(item['purpose'], item['serves']) for item in together['keystores']] == [('tls', ['tls', 'primary'])]
+    # the TLS keystore serves every purpose that follows it, directly or through the primary one
+    assert [(item['purpose'], item['serves']) for item in together['keystores']] == [
+        ('tls', ['tls', 'primary', 'saml'])]
     apart = settings.flow_settings(dict(base, separate_primary_keystore=True, primary_keystore_file_name='sign.jks'),
                                    ['a'])
     assert [(item['purpose'], item['serves'], item['alias'], item['file_name']) for item in apart['keystores']] == [
-        ('tls', ['tls'], 'wso2am', ''), ('primary', ['primary'], 'wso2am-primary', 'sign.jks')]
+        ('tls', ['tls'], 'wso2am', ''), ('primary', ['primary', 'saml'], 'wso2am-primary', 'sign.jks')]
     assert apart['keystores'][1]['labels']['certificate'] == 'api_manager_primary_certificate'
     # Enterprise Integrator 7 reads no [keystore.primary]: a separate one is refused, naming the variable
     refused = settings.refusals(settings.flow_settings(dict(base, product='enterprise_integrator',
@@ -105,3 +111,53 @@ def test_the_cluster_keystores_come_from_the_registry_with_the_role_inputs_it_na
                                                           primary_keystore_alias='wso2am'), ['a']))
     assert any(sentence.startswith('api_manager_primary_keystore_alias and api_manager_primary_keystore_file_name')
                for sentence in clash), clash
+
+
+IS_BASE = {'product': 'identity_server', 'home': '/opt/wso2is', 'keystore_password': 'Cluster-Pass-2026',
+           'keystore_alias': 'wso2is', 'key_size': 2048, 'valid_days': 825, 'key_usage': ['dataEncipherment']}
+
+
+def test_the_saml_keystore_follows_the_primary_one_which_follows_the_tls_one():
+    assert [purpose.name for purpose in purposes.CLUSTER_KEYSTORES] == ['tls', 'primary', 'saml']
+    assert purposes.serving('saml', {'tls'}) == 'tls'
+    assert purposes.serving('saml', {'tls', 'primary'}) == 'primary'
+    assert purposes.serving('saml', {'tls', 'saml'}) == 'saml'
+    saml_only = settings.flow_settings(dict(IS_BASE, separate_saml_keystore=True), ['a'])
+    assert [(item['purpose'], item['serves'], item['alias']) for item in saml_only['keystores']] == [
+        ('tls', ['tls', 'primary'], 'wso2is'), ('saml', ['saml'], 'wso2is-saml')]
+    assert saml_only['keystores'][1]['labels']['private_key'] == 'identity_server_saml_private_key'
+    assert settings.refusals(saml_only) == []
+
+
+def test_a_saml_keystore_is_refused_where_identity_server_reads_no_saml_table():
+    older = settings.refusals(settings.flow_settings(dict(IS_BASE, version='5.10.0', separate_saml_keystore=True),
+                                                     ['a']))
+    assert [sentence for sentence in older if sentence.startswith('identity_server_separate_saml_keystore: ')] == [
+        'identity_server_separate_saml_keystore: Identity Server 5.10.0 reads no [keystore.saml], only '
+        '[keystore.primary], so there is no separate SAML signing keystore to give.'], older
+    assert settings.refusals(settings.flow_settings(dict(IS_BASE, version='5.11.0', separate_saml_keystore=True),
+                                                    ['a'])) == []
+    # PEM material for it without asking for a keystore of its own is refused, naming the switch
+    given = settings.refusals(settings.flow_settings(dict(IS_BASE, saml_certificate='-----BEGIN'), ['a']))
+    assert any(sentence.startswith('identity_server_saml_certificate needs identity_server_separate_saml_keystore: '
+                                   'true') for sentence in given), given
+    clash = settings.refusals(settings.flow_settings(dict(IS_BASE, separate_saml_keystore=True,
+                                                          separate_primary_keystore=True,
+                                                          saml_keystore_alias='wso2is-primary'), ['a']))
+    assert any(sentence.startswith('identity_server_saml_keystore_alias and identity_server_saml_keystore_file_name '
+                                   'must differ from the primary keystore') for sentence in clash), clash
+
+
+def test_product_info_reads_the_saml_table_and_falls_back_to_the_primary_one(tmp_path):
+    home = node(tmp_path, 'identity_server', 'node1')
+    before = inspect(home, 'identity_server')
+    saml = before['purposes']['saml']
+    # no [keystore.saml]: Identity Server signs with the primary keystore, which the audit reports once
+    assert not saml['configured_in_file'] and saml['path'] == before['purposes']['primary']['path']
+    assert saml['fingerprint_sha256'] == before['purposes']['primary']['fingerprint_sha256']
+    assert not purposes.read_from_own_table('saml', saml)
+    apply_tables(before, {'keystore.saml': {'file_name': 'client-truststore.jks', 'password': 'wso2carbon',
+                                            'type': 'JKS', 'alias': 'wso2carbon', 'key_password': 'wso2carbon'}})
+    after = inspect(home, 'identity_server')['purposes']['saml']
+    assert after['configured_in_file'] and after['path'].endswith('/client-truststore.jks')
+    assert purposes.read_from_own_table('saml', after)

@@ -67,6 +67,15 @@ REGISTRY = (
     Purpose(name='tls', table='keystore.tls', label='TLS', keys=KEYSTORE_KEYS, holds_key_pair=True,
             secret_alias='keystore_password', serves_tls=True, cluster=ClusterKeystore(inputs='', material='tls'),
             summary='The keystore the server presents on TLS; as RV(purposes.primary).'),
+    Purpose(name='saml', table='keystore.saml', label='SAML signing', keys=KEYSTORE_KEYS, holds_key_pair=True,
+            # the cluster keystores share the store password, so the vault's alias too
+            secret_alias='keystore_password', falls_back_to='primary',
+            cluster=ClusterKeystore(inputs='saml_', material='saml', separate='separate_saml_keystore',
+                                    follows='primary', alias_suffix='-saml', table_when_following=False),
+            # WSO2 docs-is, "Configure custom keystores for authentication protocols" (5.11.0 update 400 and later)
+            read_by=('identity_server',), first_versions=(('identity_server', '5.11.0'),),
+            summary='The keystore Identity Server signs SAML assertions and responses with (C([keystore.saml]); '
+                    'without that table, the primary keystore); as RV(purposes.primary).'),
     Purpose(name='truststore', table='truststore', label='truststore', keys=TRUSTSTORE_KEYS, holds_key_pair=False,
             secret_alias='truststore_password',
             # the symmetric key Micro Integrator and Enterprise Integrator keep in their truststore
