@@ -51,6 +51,9 @@ options:
     description:
       - Several tables to set in one read and one write of the file, as a dictionary from dotted table name to
         the settings of that table (as in O(settings)). Tables are edited in the order given.
+      - A name ending in C([key=value]) names the element of an array of tables whose C(key) has that value, as
+        O(match) does for O(table); when no element has it, one is added with C(key) set (for example
+        C(keystore.custom[file_name=oauth.p12])).
       - Only with O(state=present); mutually exclusive with O(table), O(match) and O(keys).
     type: dict
     version_added: 0.2.0

@@ -48,7 +48,7 @@ def run(params, home, config_path, config_bytes, read_keystore, properties_bytes
     profile = products.profile_for(params['product'], params.get('version'))
     if not params.get('version'):
         profile = products.profile_for_home(params['product'], data, exists)
-    file_keys = products.flatten(data)
+    file_keys = products.file_settings(data)
     settings = products.effective_settings(profile, data)
     internal, values = wso2_home.purpose_settings(profile, home, settings, file_keys, 'internal')
     keystore_path = internal.get('path')

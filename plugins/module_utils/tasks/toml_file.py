@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import TomlEditError
 from ansible_collections.carbon.keystores.plugins.module_utils.outcome import Outcome
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
@@ -22,6 +24,8 @@ ARGUMENT_SPEC = dict(
     in_memory=dict(type='bool', default=False),
     content=dict(type='str', no_log=True),
 )
+# a name of ``tables`` that selects one element of an array of tables: keystore.custom[file_name=oauth.p12]
+ELEMENT = re.compile(r'(.+)\[([A-Za-z0-9_-]+)=([^\]]+)\]')
 SPEC_RULES = dict(
     required_one_of=[('table', 'tables')],
     mutually_exclusive=[('table', 'tables'), ('tables', 'match'), ('tables', 'keys')],
@@ -46,10 +50,12 @@ def _edits(params):
             raise TomlEditError('tables sets keys of several tables; it cannot be used with state=absent '
                                 '(remove tables one task each, with table).')
         edits = []
-        for table, settings in params['tables'].items():
+        for name, settings in params['tables'].items():
             if not isinstance(settings, dict):
-                raise TomlEditError('tables.%s must be a dictionary of keys and values.' % table)
-            edits.append(toml_edit.Edit(table, settings=settings))
+                raise TomlEditError('tables.%s must be a dictionary of keys and values.' % name)
+            element = ELEMENT.fullmatch(name)
+            table, match = (element.group(1), {element.group(2): element.group(3)}) if element else (name, None)
+            edits.append(toml_edit.Edit(table, settings=settings, match=match))
         return edits
     keys = list(params.get('keys') or [])
     if absent and params.get('settings'):
@@ -80,7 +86,7 @@ def run(data, params, name):
         changes = ['created the empty file']
     result = {'path': name, 'changes': changes}
     if params.get('tables') is not None:
-        result['tables'] = ['.'.join(edit.path) for edit in edits]
+        result['tables'] = list(params['tables'])
     else:
         result['table'] = '.'.join(edits[0].path)
     diff = {'before': toml_edit.mask_secrets(text), 'after': toml_edit.mask_secrets(new_text),

@@ -110,7 +110,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
     if version is None:
         profile = products.profile_for_home(product, data, lambda name: read(
             '%s/%s/%s' % (home, products.SECURITY_DIR, name)) is not None)
-    file_keys = products.flatten(data)
+    file_keys = products.file_settings(data)
     settings = products.effective_settings(profile, data)
     findings: list[dict] = []
     if internal_keystore_password is not None:

@@ -170,7 +170,33 @@ def pending_tables(info, wanted):
         current = written.get(table) or {}
         if any(key not in current or not _same_toml_value(current[key], value) for key, value in settings.items()):
             pending[table] = settings
-    return pending
+    return _as_stored(pending, written)
+
+
+def _as_stored(tables, written):
+    """``tables`` ({table: settings}) as toml_file writes them: the store keys of a purpose kept in an array of
+    tables (registry stored_in) go to its element named by file_name ('keystore.custom[file_name=oauth.p12]'),
+    before its own table, which names that element. An element of another name carries over the keys of the one
+    its table named until now (the file changes, its password and alias do not)."""
+    stored = {}
+    for table, settings in tables.items():
+        purpose = registry.BY_TABLE.get(table)
+        if purpose is None or not purpose.stored_in:
+            stored[table] = settings
+            continue
+        current = written.get(table) or {}
+        file_name = settings.get('file_name') or current.get('file_name')
+        keys = [key for key in purpose.keys if key != 'file_name']
+        element = {key: settings[key] for key in keys if key in settings}
+        if file_name != current.get('file_name'):
+            element = dict({key: current[key] for key in keys if key in current}, **element)
+        stored['%s[file_name=%s]' % (purpose.stored_in, file_name)] = element
+        mapping = {key: value for key, value in settings.items() if key not in purpose.keys}
+        if current.get(registry.MAPPED_BY) != file_name:
+            mapping[registry.MAPPED_BY] = file_name
+        if mapping:
+            stored[table] = mapping
+    return stored
 
 
 def _same_toml_value(written, wanted):

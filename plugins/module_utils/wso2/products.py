@@ -271,10 +271,33 @@ def flatten(data, prefix=''):
     return flat
 
 
+def file_settings(config_data):
+    """The file's own settings, flat ({'keystore.tls.alias': 'x'}), with the store keys of a purpose kept in an
+    element of an array of tables (wso2/purposes.py stored_in) under its own table, as if written there:
+    [keystore.mapping.oauth] keystore_file_name = "oauth.p12" and the [[keystore.custom]] element whose file_name
+    is oauth.p12 read as keystore.mapping.oauth.file_name, .password, ..."""
+    flat = flatten(config_data)
+    for purpose in registry.REGISTRY:
+        mapped = flat.get(purpose.setting(registry.MAPPED_BY)) if purpose.stored_in else None
+        if not isinstance(mapped, str):
+            continue
+        elements = _lookup(config_data, purpose.stored_in)
+        element = next((item for item in elements if isinstance(item, dict) and item.get('file_name') == mapped), None)
+        flat.update({purpose.setting(key): value for key, value in (element or {'file_name': mapped}).items()
+                     if key in purpose.keys})
+    return flat
+
+
+def _lookup(data, dotted):
+    for part in dotted.split('.'):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data if isinstance(data, list) else []
+
+
 def effective_settings(profile, config_data):
     """Flat settings the product uses: the file's values over the profile's defaults, $ref{} resolved."""
     merged = dict(profile.defaults)
-    merged.update(flatten(config_data))
+    merged.update(file_settings(config_data))
     return {key: resolve(value, merged) for key, value in merged.items()}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KEYSTORE_KEYS = ('file_name', 'type', 'password', 'alias', 'key_password')
+MAPPED_BY = 'keystore_file_name'
 TRUSTSTORE_KEYS = ('file_name', 'type', 'password')
 
 
@@ -47,6 +48,9 @@ class Purpose:
     first_versions: tuple = ()  # (product, version): the first version of that product that reads its table
     falls_back_to: str = ''   # without its table, the product reads this purpose's (WSO2's default.json $ref{})
     summary: str = ''         # product_info's documentation of its entry (tools/roles.py writes it there)
+    # the array of tables whose element holds its store's keys; its own table then only names that element's
+    # file_name by MAPPED_BY ([keystore.mapping.oauth] keystore_file_name -> [[keystore.custom]] file_name)
+    stored_in: str = ''
 
     def setting(self, key):
         """The dotted name of one of its settings: 'keystore.tls.file_name'."""
