@@ -76,7 +76,8 @@ options:
     description:
       - For an array of tables (C([[apim.gateway.environment]])), the element to edit is the one whose keys have these
         values (for example C(name=Default)). When none matches and O(state=present), a new element is added
-        after the last one, holding these keys and O(settings).
+        after the last one, holding these keys and O(settings); where the file has no such array yet, its first
+        element is added (a plain C([table]) of that name is refused).
     type: dict
   state:
     description:

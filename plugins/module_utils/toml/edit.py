@@ -318,9 +318,13 @@ def _target_blocks(blocks, doc, edit):
             raise TomlEditError('%d elements of [[%s]] match %s; make match more specific.'
                                 % (len(chosen), '.'.join(edit.path), edit.match))
         return chosen, True
+    tables = [b for b in blocks if b.path == edit.path and not b.array]
     if edit.match:
-        raise TomlEditError('[%s] is not an array of tables; match only applies to [[...]] tables.' % '.'.join(edit.path))
-    return [b for b in blocks if b.path == edit.path and not b.array], False
+        if tables or _lookup(doc, edit.path) is not None:
+            raise TomlEditError('[%s] is not an array of tables; match only applies to [[...]] tables.'
+                                % '.'.join(edit.path))
+        return [], True  # no element yet: the first one is added
+    return tables, False
 
 
 def _lookup(doc, path):
