@@ -22,8 +22,8 @@ def plan_keystores(infos, flow, rotation_stamp=None):
     unfinished = rotations.rotation_in_progress(infos, flow)
     found: dict[str, dict] = {}
     for keystore in flow['keystores']:
-        followed = registry.cluster_keystore(keystore['purpose']).follows
-        distinct_from = found[registry.serving(followed, found)]['path'] if followed else None
+        # a keystore of its own is none of the cluster keystores planned before it (the ones it follows among them)
+        distinct_from = tuple(plan_['path'] for plan_ in found.values() if plan_.get('path'))
         served = keystore['purpose'] == registry.SERVER
         if served and unfinished and rotation_stamp is None:
             raise ClusterError(

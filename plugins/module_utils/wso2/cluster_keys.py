@@ -32,10 +32,11 @@ def node_state(info, purpose, distinct_from=None):
     """('proper', fingerprint) / ('default', None) / ('unknown', reason) for one node's keystore of ``purpose``:
     'default' while it is the pack's keystore (its file, alias and password the pack's) or none.
 
-    ``distinct_from``: the path (relative to the home) of another cluster keystore; a purpose that still
-    reads that file has no keystore of its own yet (a primary keystore being separated from the TLS one)."""
+    ``distinct_from``: the paths (relative to the home) of the other cluster keystores; a purpose that still
+    reads one of those files has no keystore of its own yet (a primary keystore being separated from the TLS one)."""
     described = NodeRead(info).described(purpose)
-    if distinct_from and described.get('path') == '%s/%s' % (str(info.get('home', '')).rstrip('/'), distinct_from):
+    home = str(info.get('home', '')).rstrip('/')
+    if described.get('path') in {'%s/%s' % (home, path) for path in distinct_from or ()}:
         return 'default', None
     state = described.get('password_state', '')
     if state.startswith('unknown'):
