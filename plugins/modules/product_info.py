@@ -251,6 +251,24 @@ purposes:
         table, the primary keystore); as RV(purposes.primary).
       type: dict
       returned: for Identity Server 5.11.0 and later
+    oauth:
+      description: >-
+        The keystore Identity Server signs OAuth tokens with: the C([[keystore.custom]]) element
+        C([keystore.mapping.oauth]) names, else the primary keystore; as RV(purposes.primary).
+      type: dict
+      returned: for Identity Server 5.11.0 and later
+    ws_federation:
+      description: >-
+        The keystore Identity Server signs WS-Federation tokens with: the C([[keystore.custom]]) element
+        C([keystore.mapping.ws_federation]) names, else the primary keystore; as RV(purposes.primary).
+      type: dict
+      returned: for Identity Server 5.11.0 and later
+    ws_trust:
+      description: >-
+        The keystore Identity Server signs WS-Trust tokens with: the C([[keystore.custom]]) element
+        C([keystore.mapping.ws_trust]) names, else the primary keystore; as RV(purposes.primary).
+      type: dict
+      returned: for Identity Server 5.11.0 and later
     truststore:
       description: >-
         The truststore; as RV(purposes.primary) without C(alias) and the key fields, with C(alias) and

@@ -253,7 +253,8 @@ def test_a_run_that_stopped_after_re_protecting_the_internal_keystore_is_finishe
     assert node_files(tmp_path, ['node1', 'node2']) == files
 
 
-def test_a_saml_signing_keystore_of_its_own_is_one_key_for_the_cluster_trusted_and_audited(tmp_path):
+def test_signing_keystores_of_their_own_are_one_key_for_the_cluster_trusted_and_audited(tmp_path):
+    """Identity Server's [keystore.saml], and a custom keystore mapped to OAuth."""
     product = 'identity_server'
     nodes = NODES[:2]
     inventory = build_cluster(tmp_path, product, nodes, PASSWORD)
@@ -292,16 +293,37 @@ def test_a_saml_signing_keystore_of_its_own_is_one_key_for_the_cluster_trusted_a
     assert all(saml_key in found for found in trusted), 'every node trusts the SAML signing certificate'
 
     assert changed(run(inventory, product, saml)) == {name: 0 for name in nodes}
-    # asked for a primary keystore of its own as well, the SAML one stays as it is
+    # asked for a primary keystore and an OAuth one of their own as well, the SAML one stays as it is; the OAuth key
+    # is a [[keystore.custom]] element that [keystore.mapping.oauth] names
     kept = node_files(tmp_path, nodes)
-    run(inventory, product, dict(saml, identity_server_separate_primary_keystore=True))
+    more = dict(saml, identity_server_separate_primary_keystore=True, identity_server_separate_oauth_keystore=True)
+    run(inventory, product, more)
+    oauth_keys = set()
     for name in nodes:
-        path = tmp_path / name / SECURITY / 'wso2is-saml.jks'
+        home = tmp_path / name
+        path = home / SECURITY / 'wso2is-saml.jks'
         assert sha256_file(path) == kept[path]
+        data = tomlkit.parse((home / CONFIG[product][1]).read_text()).unwrap()
+        assert data['keystore']['mapping'] == {'oauth': {'keystore_file_name': 'wso2is-oauth.jks'}}
+        (element,) = data['keystore']['custom']
+        assert element['file_name'] == 'wso2is-oauth.jks' and element['alias'] == 'wso2is-oauth'
+        keycheck = java_keycheck(home / SECURITY / element['file_name'], element['type'], element['password'],
+                                 element['alias'], element['key_password'])
+        assert keycheck.returncode == 0, keycheck.stdout + keycheck.stderr
+        oauth_keys.add(next(e['sha256'] for e in keytool_entries(home / SECURITY / element['file_name'],
+                                                                 element['password']) if e['alias'] == element['alias']))
+        tls, _data = tls_settings(home, product)
+        assert oauth_keys <= {e['sha256'] for e in keytool_entries(tls['truststore'], tls['truststore_password'])}
+    (oauth_key,) = oauth_keys
+    assert oauth_key != saml_key
+    assert changed(run(inventory, product, more)) == {name: 0 for name in nodes}
 
     report_dir = tmp_path / 'report'
     run(inventory, product, {'audit_report_dir': str(report_dir)}, playbook='audit.yml')
     report = yaml.safe_load((report_dir / 'report.json').read_text())
     for host in report['hosts']:
-        (row,) = [row for row in host['rows'] if row['purpose'] == 'saml']
-        assert row['table'] == 'keystore.saml' and row['fingerprint_sha256'] == saml_key and row['state'] == 'ok'
+        rows = {row['purpose']: row for row in host['rows']}
+        assert rows['saml']['table'] == 'keystore.saml' and rows['saml']['fingerprint_sha256'] == saml_key
+        assert rows['oauth']['table'] == 'keystore.mapping.oauth' and rows['oauth']['fingerprint_sha256'] == oauth_key
+        assert rows['saml']['state'] == rows['oauth']['state'] == 'ok'
+        assert 'ws_federation' not in rows, 'a protocol without a keystore of its own is the primary keystore\'s row'

@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.carbon.keystores.plugins.filter.flow import FilterModule
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes, settings
 from homes import CONFIG, SECURITY, apply_tables, inspect, node
+import tomlkit
 
 BLOCKING = FilterModule().filters()['blocking_findings']
 
@@ -96,11 +97,12 @@ def test_the_cluster_keystores_come_from_the_registry_with_the_role_inputs_it_na
     together = settings.flow_settings(base, ['a'])
     # the TLS keystore serves every purpose that follows it, directly or through the primary one
     assert [(item['purpose'], item['serves']) for item in together['keystores']] == [
-        ('tls', ['tls', 'primary', 'saml'])]
+        ('tls', ['tls', 'primary', 'saml', 'oauth', 'ws_federation', 'ws_trust'])]
     apart = settings.flow_settings(dict(base, separate_primary_keystore=True, primary_keystore_file_name='sign.jks'),
                                    ['a'])
     assert [(item['purpose'], item['serves'], item['alias'], item['file_name']) for item in apart['keystores']] == [
-        ('tls', ['tls'], 'wso2am', ''), ('primary', ['primary', 'saml'], 'wso2am-primary', 'sign.jks')]
+        ('tls', ['tls'], 'wso2am', ''),
+        ('primary', ['primary', 'saml', 'oauth', 'ws_federation', 'ws_trust'], 'wso2am-primary', 'sign.jks')]
     assert apart['keystores'][1]['labels']['certificate'] == 'api_manager_primary_certificate'
     # Enterprise Integrator 7 reads no [keystore.primary]: a separate one is refused, naming the variable
     refused = settings.refusals(settings.flow_settings(dict(base, product='enterprise_integrator',
@@ -118,13 +120,14 @@ IS_BASE = {'product': 'identity_server', 'home': '/opt/wso2is', 'keystore_passwo
 
 
 def test_the_saml_keystore_follows_the_primary_one_which_follows_the_tls_one():
-    assert [purpose.name for purpose in purposes.CLUSTER_KEYSTORES] == ['tls', 'primary', 'saml']
+    assert [purpose.name for purpose in purposes.CLUSTER_KEYSTORES] == [
+        'tls', 'primary', 'saml', 'oauth', 'ws_federation', 'ws_trust']
     assert purposes.serving('saml', {'tls'}) == 'tls'
     assert purposes.serving('saml', {'tls', 'primary'}) == 'primary'
     assert purposes.serving('saml', {'tls', 'saml'}) == 'saml'
     saml_only = settings.flow_settings(dict(IS_BASE, separate_saml_keystore=True), ['a'])
     assert [(item['purpose'], item['serves'], item['alias']) for item in saml_only['keystores']] == [
-        ('tls', ['tls', 'primary'], 'wso2is'), ('saml', ['saml'], 'wso2is-saml')]
+        ('tls', ['tls', 'primary', 'oauth', 'ws_federation', 'ws_trust'], 'wso2is'), ('saml', ['saml'], 'wso2is-saml')]
     assert saml_only['keystores'][1]['labels']['private_key'] == 'identity_server_saml_private_key'
     assert settings.refusals(saml_only) == []
 
@@ -161,3 +164,47 @@ def test_product_info_reads_the_saml_table_and_falls_back_to_the_primary_one(tmp
     after = inspect(home, 'identity_server')['purposes']['saml']
     assert after['configured_in_file'] and after['path'].endswith('/client-truststore.jks')
     assert purposes.read_from_own_table('saml', after)
+
+
+PENDING = FilterModule().filters()['pending_tables']
+
+
+def test_a_custom_keystore_is_read_through_its_mapping_and_written_as_the_element_it_names(tmp_path):
+    home = node(tmp_path, 'identity_server', 'node1')
+    info = inspect(home, 'identity_server')
+    oauth = info['purposes']['oauth']
+    # no [keystore.mapping.oauth]: OAuth signs with the primary keystore
+    assert not oauth['configured_in_file'] and oauth['path'] == info['purposes']['primary']['path']
+    wanted = {'keystore.mapping.oauth': {'file_name': 'wso2is-oauth.jks', 'type': 'JKS', 'password': 'Oauth-Pass-1',
+                                         'alias': 'wso2is-oauth', 'key_password': 'Oauth-Pass-1'}}
+    pending = PENDING(info, wanted)
+    # the element first, then the table that names it
+    assert list(pending) == ['keystore.custom[file_name=wso2is-oauth.jks]', 'keystore.mapping.oauth']
+    assert pending['keystore.mapping.oauth'] == {'keystore_file_name': 'wso2is-oauth.jks'}
+    apply_tables(info, pending)
+    data = tomlkit.parse((home / CONFIG['identity_server'][1]).read_text()).unwrap()
+    assert data['keystore']['custom'] == [{'file_name': 'wso2is-oauth.jks', 'type': 'JKS', 'password': 'Oauth-Pass-1',
+                                           'alias': 'wso2is-oauth', 'key_password': 'Oauth-Pass-1'}]
+    assert data['keystore']['mapping']['oauth'] == {'keystore_file_name': 'wso2is-oauth.jks'}
+    after = inspect(home, 'identity_server')
+    described = after['purposes']['oauth']
+    assert described['configured_in_file'] and described['path'] == str(home / SECURITY / 'wso2is-oauth.jks')
+    assert described['alias'] == 'wso2is-oauth' and after['secrets']['oauth']['password'] == 'Oauth-Pass-1'
+    assert after['purposes']['ws_federation']['path'] == after['purposes']['primary']['path']
+    assert PENDING(after, wanted) == {}
+    # a new file for it (a migration): a new element with the old one's keys, and the mapping moves to it
+    moved = PENDING(after, {'keystore.mapping.oauth': {'file_name': 'wso2is-oauth.p12', 'type': 'PKCS12'}})
+    assert moved == {'keystore.custom[file_name=wso2is-oauth.p12]': {
+        'type': 'PKCS12', 'password': 'Oauth-Pass-1', 'alias': 'wso2is-oauth', 'key_password': 'Oauth-Pass-1'},
+        'keystore.mapping.oauth': {'keystore_file_name': 'wso2is-oauth.p12'}}
+    # the password alone: the element it names, nothing else
+    assert PENDING(after, {'keystore.mapping.oauth': {'password': 'Other-Pass-2'}}) == {
+        'keystore.custom[file_name=wso2is-oauth.jks]': {'password': 'Other-Pass-2'}}
+
+
+def test_a_mapping_to_no_element_reads_the_file_it_names_with_no_password(tmp_path):
+    home = node(tmp_path, 'identity_server', 'node1')
+    apply_tables(inspect(home, 'identity_server'), {'keystore.mapping.ws_trust': {'keystore_file_name': 'sts.jks'}})
+    described = inspect(home, 'identity_server')['purposes']['ws_trust']
+    assert described['configured_in_file'] and described['path'].endswith('/sts.jks')
+    assert described['keystore_status'] == 'missing'

@@ -57,6 +57,22 @@ class Purpose:
         return '%s.%s' % (self.table, key)
 
 
+def _custom_keystore(protocol, label):
+    """A custom keystore Identity Server maps to one authentication protocol (WSO2 docs-is, "Configure custom
+    keystores for authentication protocols"): [keystore.mapping.<protocol>] names a [[keystore.custom]] element;
+    without it the protocol signs with the primary keystore."""
+    return Purpose(name=protocol, table='keystore.mapping.' + protocol, label=label, keys=KEYSTORE_KEYS,
+                   holds_key_pair=True, secret_alias='keystore_password', falls_back_to='primary',
+                   stored_in='keystore.custom', optional_keys=('use_in_all_tenants',),
+                   cluster=ClusterKeystore(inputs=protocol + '_', material=protocol,
+                                           separate='separate_%s_keystore' % protocol, follows='primary',
+                                           alias_suffix='-' + protocol.replace('_', '-'), table_when_following=False),
+                   read_by=('identity_server',), first_versions=(('identity_server', '5.11.0'),),
+                   summary='The keystore Identity Server signs %s tokens with: the C([[keystore.custom]]) element '
+                           'C([keystore.mapping.%s]) names, else the primary keystore; as RV(purposes.primary).'
+                           % (label.split(' ')[0], protocol))
+
+
 REGISTRY = (
     Purpose(name='primary', table='keystore.primary', label='primary', keys=KEYSTORE_KEYS, holds_key_pair=True,
             secret_alias='keystore_password', encrypts_data=True,
@@ -80,6 +96,9 @@ REGISTRY = (
             read_by=('identity_server',), first_versions=(('identity_server', '5.11.0'),),
             summary='The keystore Identity Server signs SAML assertions and responses with (C([keystore.saml]); '
                     'without that table, the primary keystore); as RV(purposes.primary).'),
+    _custom_keystore('oauth', 'OAuth signing'),
+    _custom_keystore('ws_federation', 'WS-Federation signing'),
+    _custom_keystore('ws_trust', 'WS-Trust signing'),
     Purpose(name='truststore', table='truststore', label='truststore', keys=TRUSTSTORE_KEYS, holds_key_pair=False,
             secret_alias='truststore_password',
             # the symmetric key Micro Integrator and Enterprise Integrator keep in their truststore
