@@ -12,6 +12,10 @@ def audit_line(purpose):
     return report.summary_line(purpose)
 
 
+def audit_lines(info):
+    return report.summary_lines(dict(info))
+
+
 def audit_report(infos, products_by_host, warn_days=30):
     """{host: product_info result}, {host: product} -> the expiry report as data (report.json)."""
     return report.build({host: (products_by_host[host], info) for host, info in dict(infos).items()}, int(warn_days))
@@ -37,6 +41,7 @@ class FilterModule:
     def filters(self):
         return {
             'audit_line': audit_line,
+            'audit_lines': audit_lines,
             'audit_report': audit_report,
             'audit_report_html': audit_report_html,
             'audit_sentence': audit_sentence,

@@ -70,3 +70,16 @@ def test_the_summary_line_names_file_type_alias_fingerprint_and_expiry(nodes):
     assert line.endswith('(10 days)') and purpose['fingerprint_sha256'][:23] in line
     assert report.summary_line({'table': 'truststore', 'file_name': 'x.jks', 'keystore_status': 'missing'}) == \
         'truststore: x.jks, missing'
+
+
+def test_the_summary_has_a_line_per_store_read_from_a_table_of_its_own(tmp_path):
+    home = node(tmp_path, 'identity_server', 'n1')
+    info = inspect(home, 'identity_server', now=NOW)
+    # the signing keystores that only fall back to the primary one, and the tenant table, have no line
+    assert [line.split(':')[0] for line in report.summary_lines(info)] == [
+        'keystore.primary', 'keystore.internal', 'keystore.tls', 'truststore']
+    config = home / 'repository' / 'conf' / 'deployment.toml'
+    config.write_text(config.read_text() + '\n[keystore.saml]\nfile_name = "wso2carbon.jks"\npassword = "wso2carbon"\n'
+                      'alias = "wso2carbon"\nkey_password = "wso2carbon"\n')
+    lines = report.summary_lines(inspect(home, 'identity_server', now=NOW))
+    assert [line for line in lines if line.startswith('keystore.saml: wso2carbon.jks (JKS), alias wso2carbon, SHA-256')]

@@ -212,3 +212,11 @@ def summary_line(purpose):
     elif purpose.get('keystore_status') not in (None, 'ok'):
         line += ', %s' % purpose['keystore_status']
     return line
+
+
+def summary_lines(info):
+    """The audit playbook's summary lines of one node (product_info's result): one per store the product reads from
+    a table of its own, in the registry's order."""
+    purposes = info.get('purposes') or {}
+    return [summary_line(purposes[name]) for name in registry.STORE_PURPOSES
+            if name in purposes and registry.read_from_own_table(name, purposes[name])]
