@@ -272,7 +272,7 @@ def test_a_separate_primary_keystore_is_planned_apart_from_the_tls_one(tmp_path)
     assert [item['purpose'] for item in flow['keystores']] == ['tls', 'primary']
     infos = _infos(tmp_path, product, 'ab')
     tls = cluster_keys.plan(infos, 'tls', None, settings.new_keystore(flow, 'JKS', 'tls'))
-    primary = cluster_keys.plan(infos, 'primary', None, settings.new_keystore(flow, 'JKS', 'primary'), tls['path'])
+    primary = cluster_keys.plan(infos, 'primary', None, settings.new_keystore(flow, 'JKS', 'primary'), (tls['path'],))
     assert tls['action'] == 'keep' and tls['path'] == '%s/wso2is.jks' % SECURITY
     # the primary table still reads the TLS keystore: it has no keystore of its own yet
     assert primary['action'] == 'generate' and primary['path'] == '%s/wso2is-primary.jks' % SECURITY
