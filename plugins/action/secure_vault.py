@@ -63,7 +63,7 @@ class ActionModule(RemoteFileAction):
         properties_path = vault.properties_path(read_home.home, config_path)
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):
             outcome = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
-                                       read_home.read(properties_path), exists=lambda name: name in read_home.listed)
+                                       read_home.read(properties_path), exists=lambda _folder, name: name in read_home.listed)
             result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
             if files and not self._task.check_mode:
                 # the properties first: the configuration is what the server reads at start

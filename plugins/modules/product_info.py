@@ -154,6 +154,12 @@ config_file:
   returned: always
   type: str
   sample: /opt/wso2is/repository/conf/deployment.toml
+security_dir:
+  description: The product's security folder, relative to the home, where its keystores belong.
+  returned: always
+  type: str
+  sample: repository/resources/security
+  version_added: 0.4.0
 purposes:
   description:
     - Per purpose the product reads (the entries below; each names its configuration table), the effective settings

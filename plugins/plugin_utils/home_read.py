@@ -96,12 +96,12 @@ def read_home(action, profile, home, task_vars, extra=(), read_also=()):
     # besides the home and its security folder, the folders a write may need: each configuration's own, and its
     # secure vault's
     config_folders = sorted({path.rsplit('/', 1)[0] for path in candidates + properties})
-    security = '%s/%s' % (home, products.SECURITY_DIR)
+    security = '%s/%s' % (home, profile.security_dir)
     described, folders = action.read_remote_many(candidates + [home, security] + beside + config_folders, task_vars,
                                                  folders=[security], suffixes=products.KEYSTORE_SUFFIXES,
                                                  folder_content=list(profile.default_store_names) + list(read_also))
     home = described[len(candidates)]['path'].rstrip('/') or '/'
-    expanded_security = '%s/%s' % (home, products.SECURITY_DIR)
+    expanded_security = '%s/%s' % (home, profile.security_dir)
     listed = folders.get(expanded_security, {})  # the host names the folder as it expanded it
     seen = {item['path']: item for item in described}
     seen.update({'%s/%s' % (expanded_security, name): item for name, item in listed.items()})

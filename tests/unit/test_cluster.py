@@ -119,11 +119,11 @@ def test_a_node_whose_keystore_cannot_be_judged_blocks_the_plan(tmp_path, damage
 
 def test_rotation_plans_one_new_file_for_every_node_and_needs_a_shared_key(tmp_path):
     current = {'action': 'keep', 'fingerprint': 'AB:CD', 'type': 'pkcs12', 'alias': 'wso2is', 'needs': []}
-    plan = rotations.rotation_plan(current, '20261202120000', ['n2', 'n1'])
+    plan = rotations.rotation_plan(current, '20261202120000', ['n2', 'n1'], SECURITY)
     assert plan['action'] == 'generate' and plan['needs'] == ['n1', 'n2'] and plan['old_fingerprint'] == 'AB:CD'
     assert plan['path'] == '%s/wso2is-20261202120000.p12' % SECURITY and plan['trust_alias'] == 'wso2is-20261202120000'
     with pytest.raises(ClusterError, match=r'would generate for n1'):
-        rotations.rotation_plan(dict(current, action='generate', needs=['n1']), 'x', ['n1'])
+        rotations.rotation_plan(dict(current, action='generate', needs=['n1']), 'x', ['n1'], SECURITY)
 
 
 INPUTS = FLOW_INPUTS

@@ -3,12 +3,14 @@ temporary product home, the way product_info reads them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+import tomlkit
 
 from ansible_collections.carbon.keystores.plugins.filter.flow import FilterModule
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes, settings
 from homes import CONFIG, SECURITY, apply_tables, inspect, node
-import tomlkit
 
 BLOCKING = FilterModule().filters()['blocking_findings']
 
@@ -208,3 +210,14 @@ def test_a_mapping_to_no_element_reads_the_file_it_names_with_no_password(tmp_pa
     described = inspect(home, 'identity_server')['purposes']['ws_trust']
     assert described['configured_in_file'] and described['path'].endswith('/sts.jks')
     assert described['keystore_status'] == 'missing'
+
+
+def test_the_security_folder_is_profile_data_that_product_info_reports(tmp_path):
+    info = inspect(node(tmp_path, 'micro_integrator', 'node1'), 'micro_integrator')
+    profile = products.profile_for('micro_integrator')
+    assert info['security_dir'] == profile.security_dir == SECURITY
+    moved = dataclasses.replace(profile, security_dir='conf/keys')
+    # a bare name lands in the profile's folder; Micro Integrator writes a new name in its home-relative style
+    assert products.keystore_path(moved, '/opt/mi', 'a.jks') == '/opt/mi/conf/keys/a.jks'
+    assert products.file_name_for(moved, None, 'b.jks') == 'conf/keys/b.jks'
+    assert products.file_name_for(products.profile_for('identity_server'), None, 'b.jks') == 'b.jks'

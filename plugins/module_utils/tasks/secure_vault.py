@@ -36,10 +36,10 @@ def secret_values(params):
     return {str(value) for value in (params.get('secrets') or {}).values() if value}
 
 
-def run(params, home, config_path, config_bytes, read_keystore, properties_bytes, exists=lambda name: False):
+def run(params, home, config_path, config_bytes, read_keystore, properties_bytes, exists=lambda folder, name: False):
     """``read_keystore(path)``: the bytes of the internal keystore, or None; ``properties_bytes``: those of
-    secret-conf.properties (None: absent). ``exists(name)``: whether the security folder holds a file of that
-    name (for a home without version).
+    secret-conf.properties (None: absent). ``exists(folder, name)``: whether the security folder holds a file of
+    that name (for a home without version).
 
     Returns an Outcome whose ``files`` are the files that change (the configuration, secret-conf.properties), each
     with its new bytes; ``data`` is None: the files are written together, by the action plugin."""

@@ -30,10 +30,12 @@ def plan_keystores(infos, flow, rotation_stamp=None):
                 'A rotation of the cluster\'s TLS key is unfinished (a run of playbooks/rotate.yml stopped): %s. Finish it '
                 'with ansible-playbook -i <inventory> playbooks/rotate.yml -e product_role=%s, which switches the other '
                 'nodes to that key, or remove %s from every node to abandon it.' % (
-                    unfinished['account'], flow['product'], '%s/%s' % (products.SECURITY_DIR, products.ROTATION_MARKER)))
+                    unfinished['account'], flow['product'],
+                    '%s/%s' % (cluster_keys.security_dir(infos), products.ROTATION_MARKER)))
         if served and rotation_stamp is not None:
             found[registry.SERVER] = rotations.resumed_rotation(infos, unfinished) if unfinished else rotations.rotation_plan(
-                cluster_keys.plan(infos, registry.SERVER, flow['source_node'] or None, None), rotation_stamp, sorted(infos))
+                cluster_keys.plan(infos, registry.SERVER, flow['source_node'] or None, None), rotation_stamp, sorted(infos),
+                cluster_keys.security_dir(infos))
             continue
         planned = cluster_keys.plan(infos, keystore['purpose'], flow['source_node'] or None,
                                     settings.new_keystore(flow, default_type, keystore['purpose']), distinct_from)

@@ -49,6 +49,12 @@ def node_state(info, purpose, distinct_from=None):
     return 'proper', described['fingerprint_sha256']
 
 
+def security_dir(infos):
+    """The security folder (relative to the home) of the cluster's product, as its nodes' reads name it."""
+    return next((NodeRead(info).security_dir for _host, info in sorted(infos.items()) if NodeRead(info).security_dir),
+                products.SECURITY_DIR)
+
+
 def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None):
     """``infos``: {host: product_info result}. Returns a dict the flow acts on:
 
@@ -90,7 +96,7 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
         new_keystore = new_keystore or {}
         file_name = new_keystore.get('file_name')
         return {'action': 'generate', 'source': None, 'fingerprint': None, 'certificate_pem': None,
-                'path': '%s/%s' % (products.SECURITY_DIR, file_name) if file_name else None,
+                'path': '%s/%s' % (security_dir(infos), file_name) if file_name else None,
                 'type': new_keystore.get('type'), 'alias': new_keystore.get('alias'), 'needs': sorted(infos)}
     fingerprint = fingerprints[0]
     source = source_node or sorted(host for host, value in proper.items() if value == fingerprint)[0]
@@ -100,7 +106,7 @@ def plan(infos, purpose, source_node=None, new_keystore=None, distinct_from=None
     relative = described['path'][len(home):] if described['path'].startswith(home) else None
     if needs and relative is None:
         raise ClusterError('The keystore of %s (%s) is outside its product home, so it cannot be copied to the other '
-                           'nodes; move it into %s first.' % (source, described['path'], products.SECURITY_DIR))
+                           'nodes; move it into %s first.' % (source, described['path'], security_dir(infos)))
     return {'action': 'copy' if needs else 'keep', 'source': source, 'fingerprint': fingerprint,
             'certificate_pem': described.get('certificate_pem'), 'path': relative, 'type': described.get('type'),
             'alias': described.get('alias'), 'needs': needs}

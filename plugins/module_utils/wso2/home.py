@@ -88,7 +88,7 @@ def purpose_settings(profile, home, settings, file_keys, purpose):
     if values.get('file_name'):
         path = products.keystore_path(profile, home, values['file_name'])
         described['path'] = path
-        security = '%s/%s/' % (home.rstrip('/'), products.SECURITY_DIR)
+        security = '%s/%s/' % (home.rstrip('/'), profile.security_dir)
         described['inside_security_folder'] = path.startswith(security)
         described['inside_home'] = path.startswith(home.rstrip('/') + '/')
     return described, values
@@ -108,8 +108,8 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
     config_path, config_bytes = find_config(profile, home, read)
     data = toml_edit.parse(toml_edit.decode(config_bytes, config_path), config_path).unwrap()
     if version is None:
-        profile = products.profile_for_home(product, data, lambda name: read(
-            '%s/%s/%s' % (home, products.SECURITY_DIR, name)) is not None)
+        profile = products.profile_for_home(product, data, lambda folder, name: read(
+            '%s/%s/%s' % (home, folder, name)) is not None)
     file_keys = products.file_settings(data)
     settings = products.effective_settings(profile, data)
     findings: list[dict] = []
@@ -128,7 +128,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
         if not path:
             continue
         if realpath is not None:
-            _resolve_links(described, realpath, home)
+            _resolve_links(described, realpath, home, profile.security_dir)
         findings.extend(_placement_findings(profile, purpose, described))
         if path not in keystores:
             keystores[path], opened[path] = _open(path, values, read, expiry_warning_days, now, purpose, findings)
@@ -145,7 +145,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
     findings.extend(_plaintext_findings(profile, file_keys, config_path))
 
     result = {'product': product, 'profile': profile.label, 'default_keystore_type': profile.default_store_type,
-              'home': home, 'config_file': config_path,
+              'home': home, 'config_file': config_path, 'security_dir': profile.security_dir,
               'purposes': purposes, 'keystores': keystores, 'findings': findings,
               'config_tables': _config_tables(file_keys, return_secrets)}
     if profile.tls_connector:
@@ -289,12 +289,12 @@ def _open(path, values, read, expiry_warning_days, now, purpose, findings):
     return description, store
 
 
-def _resolve_links(described, realpath, home):
+def _resolve_links(described, realpath, home, security_dir):
     """A keystore reached through a symbolic link is where the link points: judge that place
     (against the real places of the home and its security folder, which may be links themselves)."""
     real = realpath(described['path'])
     real_home = realpath(home) or home
-    real_security = realpath('%s/%s' % (home.rstrip('/'), products.SECURITY_DIR)) or ''
+    real_security = realpath('%s/%s' % (home.rstrip('/'), security_dir)) or ''
     if not real or real == described['path'] or not real_security:
         return
     if real.startswith(real_security.rstrip('/') + '/'):
@@ -313,7 +313,7 @@ def _placement_findings(profile, purpose, described):
             return [_finding(purpose, where, 'error', 'The %s store %s is a symbolic link to %s, outside %s; the '
                              'collection neither reads nor writes keystores through such a link.' % (
                                  purpose, described['path'], described['realpath'],
-                                 'the product home' if where == 'outside_home' else products.SECURITY_DIR))]
+                                 'the product home' if where == 'outside_home' else profile.security_dir))]
     if profile.keystore_anywhere_in_home:
         if not described['inside_home']:
             return [_finding(purpose, 'outside_home', 'error', 'The %s store %s is outside the product home; %s reads '
@@ -321,7 +321,7 @@ def _placement_findings(profile, purpose, described):
         return []
     if not described['inside_security_folder']:
         return [_finding(purpose, 'outside_security_folder', 'error', 'The %s store %s is outside %s; WSO2 requires '
-                         'every keystore there.' % (purpose, described['path'], products.SECURITY_DIR))]
+                         'every keystore there.' % (purpose, described['path'], profile.security_dir))]
     return []
 
 

@@ -19,6 +19,11 @@ class NodeRead:
         """{purpose: description} of every purpose the product reads."""
         return self.info.get('purposes') or {}
 
+    @property
+    def security_dir(self) -> str:
+        """The product's security folder, relative to the home (repository/resources/security)."""
+        return str(self.info.get('security_dir') or '')
+
     def described(self, purpose: str) -> dict:
         """How the node's product reads ``purpose``'s store (path, alias, status, fingerprint); {} when it reads none."""
         return self.purposes.get(purpose) or {}

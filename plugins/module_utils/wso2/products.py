@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry
 
+# Where every product profile keeps its stores today (Profile.security_dir); code with a node's read asks it
+# (NodeRead.security_dir), never this constant.
 SECURITY_DIR = 'repository/resources/security'
 DEFAULT_PASSWORD = 'wso2carbon'
 DEFAULT_ALIAS = 'wso2carbon'
@@ -53,6 +55,7 @@ class Profile:
     config_candidates: tuple              # configuration files under the home, the first that exists wins
     defaults: dict                        # what WSO2's config tool fills in ({dotted key: value}, $ref{} kept)
     file_name_style: str                  # 'bare' (inside the security folder) or 'home_relative'
+    security_dir: str                     # the security folder, relative to the home
     versions: tuple                       # the releases it covers, oldest first
     every_key_password_equal: bool = False  # every keystore's key_password must equal its password (else the TLS one)
     keystore_anywhere_in_home: bool = False  # a store may sit outside the security folder, inside the home
@@ -145,7 +148,8 @@ def _identity_server(label, store_type, extension, versions):
     defaults['keystore.tenant.type'] = store_type
     defaults.update(_IS_TLS_CONNECTOR)
     return Profile(product='identity_server', label=label, config_candidates=('repository/conf/deployment.toml',),
-                   defaults=defaults, file_name_style='bare', versions=tuple(versions), tls_connector=_IS_TLS_CONNECTOR)
+                   defaults=defaults, file_name_style='bare', security_dir=SECURITY_DIR, versions=tuple(versions),
+                   tls_connector=_IS_TLS_CONNECTOR)
 
 
 def _api_manager():
@@ -155,7 +159,7 @@ def _api_manager():
     defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
     return Profile(product='api_manager', label='API Manager', config_candidates=('repository/conf/deployment.toml',),
-                   defaults=defaults, every_key_password_equal=True, file_name_style='bare',
+                   defaults=defaults, every_key_password_equal=True, file_name_style='bare', security_dir=SECURITY_DIR,
                    versions=('3.0.0', '3.1.0', '3.2.0', '4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0', '4.5.0', '4.6.0',
                              '4.7.0'))
 
@@ -169,7 +173,7 @@ def _micro_integrator():
     defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile(product='micro_integrator', label='Micro Integrator', config_candidates=('conf/deployment.toml',),
-                   defaults=defaults, file_name_style='home_relative',
+                   defaults=defaults, file_name_style='home_relative', security_dir=SECURITY_DIR,
                    versions=('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
 
 
@@ -182,7 +186,7 @@ def _enterprise_integrator():
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile(product='enterprise_integrator', label='Enterprise Integrator 7',
                    config_candidates=('conf/ei.toml', 'conf/deployment.toml'), defaults=defaults,
-                   file_name_style='bare', versions=('7.0.0', '7.1.0'))
+                   file_name_style='bare', security_dir=SECURITY_DIR, versions=('7.0.0', '7.1.0'))
 
 
 PROFILES = {
@@ -237,7 +241,8 @@ def default_store_type(product, version=None):
 def profile_for_home(product, config_data, exists):
     """The profile for a home whose version is not given: where a product changed its defaults between
     versions (Identity Server 7.1 moved to PKCS12), the home tells which side it is on, by the primary
-    keystore its configuration names, else by the default keystore file it holds."""
+    keystore its configuration names, else by the default keystore file it holds (``exists(folder, name)``: whether
+    the home's folder ``folder`` holds a file ``name``)."""
     candidates = PROFILES.get(product) or []
     if len(candidates) < 2:
         return profile_for(product)
@@ -248,7 +253,7 @@ def profile_for_home(product, config_data, exists):
         if configured and configured.lower().endswith('.' + extension):
             return profile
     for profile in reversed(candidates):
-        if exists(profile.defaults.get('keystore.primary.file_name', '')):
+        if exists(profile.security_dir, profile.defaults.get('keystore.primary.file_name', '')):
             return profile
     return profile_for(product)
 
@@ -330,7 +335,7 @@ def keystore_path(profile, home, file_name):
         return _normalise(file_name)
     if profile.file_name_style == 'home_relative' and '/' in file_name:
         return _normalise('%s/%s' % (home.rstrip('/'), file_name))
-    return _normalise('%s/%s/%s' % (home.rstrip('/'), SECURITY_DIR, file_name))
+    return _normalise('%s/%s/%s' % (home.rstrip('/'), profile.security_dir, file_name))
 
 
 def _normalise(path):
@@ -352,4 +357,5 @@ def file_name_for(profile, existing_file_name, new_base_name):
         return '%s/%s' % (str(existing_file_name).rsplit('/', 1)[0], new_base_name)
     if existing_file_name:
         return new_base_name
-    return '%s/%s' % (SECURITY_DIR, new_base_name) if profile.file_name_style == 'home_relative' else new_base_name
+    return '%s/%s' % (profile.security_dir, new_base_name) if profile.file_name_style == 'home_relative' \
+        else new_base_name

@@ -9,13 +9,15 @@ import base64
 import json
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster_keys, products, purposes as registry, writes
 
 
-def rotation_plan(current, stamp, hosts):
+def rotation_plan(current, stamp, hosts, security_dir):
     """The plan of a key rotation for a cluster whose nodes share ``current`` (a 'keep' plan): one new key
     pair, generated once, in a new file named after the alias and ``stamp``, for every node in ``hosts``;
-    trusted under its own alias (so the old certificate stays trusted until the last node switched)."""
+    trusted under its own alias (so the old certificate stays trusted until the last node switched), in the
+    product's ``security_dir``."""
     if current.get('action') != 'keep':
         raise ClusterError('The nodes do not all serve one keystore of their own yet (the product flow would %s for '
                            '%s); run the product\'s playbook first. Nothing was changed.'
@@ -23,7 +25,7 @@ def rotation_plan(current, stamp, hosts):
     store_type = str(current.get('type') or 'JKS').upper()
     alias = current['alias']
     return {'action': 'generate', 'source': None, 'fingerprint': None, 'certificate_pem': None,
-            'path': '%s/%s-%s.%s' % (products.SECURITY_DIR, alias, stamp, 'p12' if store_type == 'PKCS12' else 'jks'),
+            'path': '%s/%s-%s.%s' % (security_dir, alias, stamp, 'p12' if store_type == 'PKCS12' else 'jks'),
             'type': store_type, 'alias': alias, 'trust_alias': '%s-%s' % (alias, stamp), 'needs': sorted(hosts),
             'old_fingerprint': current['fingerprint'], 'stamp': stamp}
 
@@ -31,7 +33,7 @@ def rotation_plan(current, stamp, hosts):
 def rotation_marker(info):
     """What playbooks/rotate.yml wrote on this node of its rotation (stamp, path, fingerprint, old fingerprint, state),
     or None."""
-    path = '%s/%s/%s' % (str(info.get('home', '')).rstrip('/'), products.SECURITY_DIR, products.ROTATION_MARKER)
+    path = '%s/%s/%s' % (str(info.get('home', '')).rstrip('/'), NodeRead(info).security_dir, products.ROTATION_MARKER)
     read = writes.preflight_read(info, path)
     if read.get('sha256', 'absent') == 'absent':
         return None

@@ -129,15 +129,15 @@ def refusals(settings):
     if 'dataEncipherment' not in settings['key_usage']:
         found.append('%s_key_usage must include dataEncipherment: WSO2\'s primary keystore encrypts data with it '
                      '(the cipher tool fails with "Wrong key usage" otherwise).' % role)
+    profile = products.profile_for(role, settings['version'] or None)
     for name in [registry.cluster_keystore(purpose.name).inputs + 'keystore_file_name'
                  for purpose in registry.CLUSTER_KEYSTORES]:
         value = settings.get(name) or ''
         if '/' in value or value in ('.', '..'):
             found.append('%s_%s must be a bare file name: every keystore is placed in %s.'
-                         % (role, name, products.SECURITY_DIR))
+                         % (role, name, profile.security_dir))
     if settings['type'] and settings['type'] not in ('JKS', 'PKCS12'):
         found.append('%s_keystore_type must be JKS or PKCS12, not %s.' % (role, settings['type']))
-    profile = products.profile_for(role, settings['version'] or None)
     for purpose in registry.CLUSTER_KEYSTORES:
         cluster = registry.cluster_keystore(purpose.name)
         given = {name: settings.get('%s_%s' % (cluster.material, name)) for name in MATERIAL}

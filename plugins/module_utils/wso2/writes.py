@@ -15,6 +15,7 @@ from typing import Any
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 
 ABSENT = 'absent'
@@ -65,7 +66,7 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
 def marker_item(info, content):
     """The write of a rotation's marker (rotations.rotation_marker_content), after the files it speaks of; owned like
     the configuration."""
-    path = '%s/%s/%s' % (str(info['home']).rstrip('/'), products.SECURITY_DIR, products.ROTATION_MARKER)
+    path = '%s/%s/%s' % (str(info['home']).rstrip('/'), NodeRead(info).security_dir, products.ROTATION_MARKER)
     read = preflight_read(info, path)
     return {'path': path, 'owner_like': info['config_file'], 'result': {
         'changed': read.get('content', '') != content, 'content': content,
