@@ -10,12 +10,12 @@ from __future__ import annotations
 from ansible_collections.carbon.keystores.plugins.module_utils._transport import files as transport
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import product_info
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction, decoded
 from ansible_collections.carbon.keystores.plugins.plugin_utils import home_read
 
 # What the server reads the internal keystore's password from at start (WSO2's secure vault).
-PASSWORD_FILES = ('password-persist', 'password-tmp')
+PASSWORD_FILES = vault.PASSWORD_FILES
 
 
 class ActionModule(RemoteFileAction):

@@ -31,6 +31,10 @@ REFERENCE_PATTERN = re.compile(r'^\$secret\{([^{}]+)\}$')
 # secret-conf.properties: the keys the cipher tool writes, in the order this module writes them.
 PROPERTIES_FILE = 'secret-conf.properties'
 CIPHER_TEXT_FILE = 'cipher-text.properties'
+# in the home, the internal keystore's password for the server to read at start (<role>_keystore_password_file);
+# the server deletes password-tmp once it has read it
+PASSWORD_FILES = ('password-persist', 'password-tmp')
+PASSWORD_TMP = 'password-tmp'
 ALGORITHM_PROPERTY = 'secretRepositories.file.algorithm'
 CALLBACK_HANDLER = 'org.wso2.carbon.securevault.DefaultSecretCallbackHandler'
 PROPERTIES_HEADER = ('# WSO2 secure vault: written by carbon.keystores.secure_vault, as ciphertool.sh -Dconfigure '

@@ -35,7 +35,8 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     left out or None; ``marker``: the base64 of a rotation's marker): the truststore, the secure vault's files, the
     configuration, the re-protected internal keystore, the configuration that names its password, the marker. The
     configuration comes after the files it names, so that a run that stops midway leaves a node the next run
-    finishes. ``diff``: each item carries its diff (diff mode)."""
+    finishes. ``diff``: each item carries its diff (diff mode). password-tmp, which the server deletes once it has read
+    it at start, is written only with another write: a run that changes nothing else leaves it deleted."""
     home = str(info['home']).rstrip('/')
     configured = {described.get('path') for described in (info.get('purposes') or {}).values()}
     items = []
@@ -60,7 +61,11 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     computed.append({'path': config, 'result': steps.get('password_config'), 'text': True})
     if steps.get('marker'):
         computed.append(marker_item(info, steps['marker']))
-    return computed_writes(info, computed, diff, items)
+    found = computed_writes(info, computed, diff, items)
+    # password-tmp is for the start after a change, which deletes it: missing alone, the product has read it already
+    if all(item['path'] == '%s/%s' % (home, vault.PASSWORD_TMP) for item in found):
+        return []
+    return found
 
 
 def marker_item(info, content):
