@@ -415,6 +415,15 @@ ROLE_CASES = {
                               r'an EC key'),
     'a read-only configuration': (
         'read_only', {}, r'node1: .*/node1/repository/conf/deployment.toml is read-only \(mode 0444\)'),
+    # the signing keystores: a table the version does not read, a file name with a folder
+    'a SAML keystore on a version without [keystore.saml]': (
+        None, {'identity_server_version': '5.10.0', 'identity_server_separate_saml_keystore': 'true'},
+        r'identity_server_separate_saml_keystore: Identity Server 5.10.0 reads no \[keystore.saml\], only '
+        r'\[keystore.primary\]'),
+    'an OAuth keystore file name with a folder': (
+        None, {'identity_server_separate_oauth_keystore': 'true',
+               'identity_server_oauth_keystore_file_name': 'keys/oauth.jks'},
+        r'identity_server_oauth_keystore_file_name must be a bare file name'),
 }
 # The node a refusal fails (the others stop with it, unmarked): a refusal of one node's state names that node.
 GUILTY = {
