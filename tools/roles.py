@@ -125,7 +125,9 @@ def public_role(source, product):
     defaults = {name: option['default'] for name, option in options.items() if not option.get('required')}
     handed = {'product': product}
     for name, spec in source['inputs'].items():
-        handed[name] = '{{ %s_%s }}' % (product, name) if _applies(spec, product) else spec.get('default')
+        # an inventory or -e key=value gives 'false' as a string, and the argument spec checks without converting
+        typed = ' | bool' if spec.get('type') == 'bool' else ''
+        handed[name] = '{{ %s_%s%s }}' % (product, name, typed) if _applies(spec, product) else spec.get('default')
     files = {
         'meta/main.yml': _meta('Keystores and truststore of a WSO2 %s cluster.' % values['label']),
         'defaults/main.yml': _yaml(defaults),
