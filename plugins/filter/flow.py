@@ -84,6 +84,10 @@ def migration_writes(info, converted, config=None, diff=False):
     """``converted``: the results of the keystore_convert loop over pkcs12_migration's stores; ``config``: the
     configuration that names the new files."""
     computed = [{'path': result['item']['dest'], 'result': result} for result in converted or []]
+    properties = migration.vault_properties(info, {result['item']['src']: result['item']['dest']
+                                                   for result in converted or []})
+    # the vault's properties before the configuration, as in every write of the flow
+    computed.extend([properties] if properties else [])
     computed.append({'path': info['config_file'], 'result': config, 'text': True})
     return writes.computed_writes(info, computed, bool(diff))
 

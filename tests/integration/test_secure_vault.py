@@ -211,3 +211,46 @@ def test_the_module_on_its_own_reads_once_writes_once_and_refuses_another_keys_v
     refused = play(inventory, product, playbook=playbook, check=False)
     assert refused.returncode != 0 and 'does not decrypt with the internal key' in refused.stdout
     assert files_of(tmp_path) == tampered
+
+
+@pytest.mark.parametrize('product', ['identity_server', 'api_manager'])
+@pytest.mark.parametrize('runs', ['together', 'migrate_after'])
+def test_encryption_and_the_pkcs12_migration_compose(tmp_path, product, runs):
+    """encrypt_passwords with migrate_to_pkcs12 in one run, and migrate_pkcs12.yml after an encrypting converge:
+    every store table names a .p12 file, its passwords are $secret{} references the JDK decrypts with the
+    (migrated) internal key, and the .p12 files open with what they decrypt to."""
+    variables = {'%s_%s' % (product, name): value for name, value in (
+        ('internal_keystore_password', INTERNAL), ('truststore_password', TRUST), ('encrypt_passwords', 'true'),
+        ('keystore_password_file', 'persist'), ('migrate_to_pkcs12', 'true' if runs == 'together' else 'false'),
+        ('fresh_install', 'false'))}  # strings, as an INI inventory gives them: 'false' must not count as true
+    inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
+    play(inventory, product)
+    migrate = Path(__file__).resolve().parents[2] / 'playbooks' / 'migrate_pkcs12.yml'
+    if runs == 'migrate_after':
+        moved = play(inventory, product, '-e', 'product_role=%s' % product, playbook=migrate)
+        assert all(recap(moved.stdout)[node]['changed'] for node in NODES), moved.stdout[-3000:]
+    for name in NODES:
+        home = tmp_path / name
+        secrets = assert_vaulted(tmp_path, home, product)
+        tables = _tables(tomlkit.parse(_config(home, product).read_text()).unwrap())
+        assert Path(tables['keystore.internal']['file_name']).name == 'wso2carbon.p12'  # the internal key is kept
+        for table_name, table in tables.items():
+            assert table['file_name'].endswith('.p12') and table['type'] == 'PKCS12', (table_name, table)
+            path = _path(home, table['file_name'])
+            listed = subprocess.run([jdk_tool('keytool'), '-list', '-keystore', str(path), '-storetype', 'PKCS12',
+                                     '-storepass:env', 'STOREPASS'], env=dict(os.environ, STOREPASS=resolved(
+                                         table['password'], secrets)), capture_output=True, text=True, timeout=120,
+                                    check=False)
+            assert listed.returncode == 0, (table_name, listed.stdout + listed.stderr)
+        tls_check(tmp_path, home, product, secrets)
+        for path in home.rglob('*'):
+            if path.is_file() and path.name != 'password-persist' and 'pack' not in path.parts:
+                data = path.read_bytes()
+                assert not any(secret.encode() in data for secret in (PASSWORD, INTERNAL, TRUST)), path
+    before = files_of(tmp_path)
+    rerun = play(inventory, product, env=fresh_controller(tmp_path))
+    assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
+    if runs == 'migrate_after':
+        again = play(inventory, product, '-e', 'product_role=%s' % product, playbook=migrate)
+        assert {counts['changed'] for counts in recap(again.stdout).values()} == {0}, again.stdout[-3000:]
+    assert files_of(tmp_path) == before

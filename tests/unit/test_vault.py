@@ -15,7 +15,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Req
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore.codec import load_keystore
 from ansible_collections.carbon.keystores.plugins.module_utils.tasks import secure_vault
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import vault
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import migration, vault
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import cipher
 from homes import CONFIG, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, read, write_keystore
 
@@ -179,3 +179,32 @@ def test_product_info_reads_secret_references_through_the_vault_and_names_clear_
     wrong = inspect(home, product, internal_keystore_password='not-it')
     assert [f['message'] for f in wrong['findings'] if f['code'] == 'secret_unresolved'][0].startswith(
         'The $secret{} values of %s cannot be decrypted' % (home / CONFIG[product][1]))
+
+
+@pytest.mark.parametrize('spelled', ['absolute', 'relative'])
+def test_the_migration_points_the_vault_at_the_pkcs12_twin_and_keeps_every_other_line(tmp_path, spelled):
+    home = node(tmp_path, 'identity_server', 'a')
+    _result, files, _diff = _run(home)
+    _write(files)
+    config = str(home / CONFIG['identity_server'][1])
+    properties = Path(vault.properties_path(str(home), config))
+    jks, twin = str(home / SECURITY / 'wso2carbon.jks'), str(home / SECURITY / 'wso2carbon.p12')
+    if spelled == 'relative':  # as WSO2's pack ships it, relative to the home
+        properties.write_text(properties.read_text().replace(jks, '%s/wso2carbon.jks' % SECURITY))
+    before = properties.read_text()
+
+    def info(contents):
+        return {'home': str(home) + '/', 'config_file': config,
+                'contents': {str(properties): {'content': base64.b64encode(contents).decode('ascii')}}}
+
+    item = migration.vault_properties(info(before.encode()), {jks: twin})
+    assert item['path'] == str(properties) and item['owner_like'] == config
+    after = base64.b64decode(item['result']['content']).decode()
+    assert vault.parse_properties(after) == dict(vault.parse_properties(before), **{
+        'keystore.identity.location': twin, 'keystore.identity.type': 'PKCS12'})
+    changed = [(old, new) for old, new in zip(before.splitlines(), after.splitlines()) if old != new]
+    assert len(before.splitlines()) == len(after.splitlines()) and len(changed) == 2
+    assert item['result']['shown_diff'] == {'before': before, 'after': after}
+    # a store the migration does not convert, and a node without a vault, leave the properties alone
+    assert migration.vault_properties(info(before.encode()), {str(home / SECURITY / 'other.jks'): twin}) is None
+    assert migration.vault_properties({'home': str(home), 'config_file': config, 'contents': {}}, {jks: twin}) is None

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import base64
+import posixpath
+
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, vault
 
 
 def pkcs12_migration(info, product):
@@ -43,6 +46,31 @@ def pkcs12_migration(info, product):
             if purpose == 'truststore':
                 tables[described['table']]['password'] = store['password']
     return {'stores': stores, 'tables': tables}
+
+
+def vault_properties(info, twins):
+    """The secure vault's secret-conf.properties as the migration leaves it (a computed write item), or None: where
+    its keystore (keystore.identity.location, absolute or relative to the home) is a JKS store the migration converts
+    (``twins``: {JKS path: PKCS12 path}), it names the twin, as the flow's own vault step would name the internal
+    keystore after the migration; the twin holds the same key, so every [secrets] value still decrypts."""
+    home = str(info['home']).rstrip('/')
+    path = vault.properties_path(home, info['config_file'])
+    content = ((info.get('contents') or {}).get(path) or {}).get('content')
+    if not content:
+        return None
+    text = base64.b64decode(content).decode('utf-8')
+    current = vault.parse_properties(text)
+    location = current.get('keystore.identity.location', '')
+    twin = twins.get(posixpath.normpath(posixpath.join(home, location))) if location else None
+    if not twin:
+        return None
+    new_text, _changes = vault.plan_properties(text, dict(current, **{'keystore.identity.location': twin,
+                                                                      'keystore.identity.type': 'PKCS12'}))
+    if new_text is None:
+        return None
+    return {'path': path, 'owner_like': info['config_file'],
+            'result': {'changed': True, 'content': base64.b64encode(new_text.encode('utf-8')).decode('ascii'),
+                       'shown_diff': {'before': text, 'after': new_text}}}  # no secret: names and locations only
 
 
 def migration_problems(before, after):
