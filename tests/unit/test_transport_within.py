@@ -114,3 +114,18 @@ def test_a_backup_never_follows_a_link_planted_at_its_name(tmp_path):
     finally:
         os.close(folder)
     assert victim.read_bytes() == b'root only' and _mode(victim) == 0o600
+
+
+def test_a_temporary_file_a_killed_writer_left_is_cleared_by_the_next_write_of_either_kind(tmp_path):
+    home = _home(tmp_path)
+    config = home / 'repository' / 'conf' / 'deployment.toml'
+    config.write_bytes(b'old')
+    left = transport.temporary_beside(str(config), b'half', 0o600)
+    assert os.path.dirname(left) == str(config.parent) and os.path.basename(left).startswith('.deployment.toml.')
+    assert _mode(left) == 0o600 and open(left, 'rb').read() == b'half'
+    transport.swap_within(Host(), str(home), str(config), b'new', transport.sha256_of(b'old'))
+    assert not os.path.exists(left), 'the in-home write clears what a killed controller-style write left'
+    left = transport.temporary_beside(str(config), b'half', 0o600)
+    other = transport.temporary_beside(str(home / 'repository' / 'conf' / 'carbon.xml'), b'x', 0o600)
+    transport._remove_stale_temporaries(str(config))
+    assert not os.path.exists(left) and os.path.exists(other), "only the written file's own temporaries go"

@@ -18,7 +18,6 @@ import fnmatch
 import hashlib
 import os
 import stat
-import tempfile
 import time
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import Conflict, FileProblem
@@ -152,20 +151,16 @@ def check_unchanged(path, expected_sha256, found=None):
 
 def temporary_beside(target, data, mode):
     """A new temporary file in ``target``'s folder holding ``data`` with ``mode`` (an int), synced to disk: the first
-    half of an atomic replace. Returns its path; the caller renames it over ``target`` or removes it. Its name starts
-    with a dot and the target's name, so that _remove_stale_temporaries finds it after a crash."""
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(target), prefix='.%s.' % os.path.basename(target),
-                                    suffix='.tmp')
+    half of an atomic replace. Returns its path; the caller renames it over ``target`` or removes it. Written by the
+    same code as swap_within's temporary files, so _remove_stale_at finds either after a crash."""
+    folder_path, name = os.path.split(target)
+    folder = os.open(folder_path or '.', os.O_RDONLY | _DIRECTORY)
     try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-    except BaseException:
-        os.unlink(temp)
-        raise
-    return temp
+        temp = _temporary_name(name)
+        os.close(_write_new_at(folder, temp, data, mode))
+    finally:
+        os.close(folder)
+    return os.path.join(folder_path, temp)
 
 
 def replace(module, path, data, expected_sha256=None, new_file_mode=DEFAULT_NEW_FILE_MODE, backup=False):
@@ -227,14 +222,28 @@ def _close_to_others(path):
 
 
 def _remove_stale_temporaries(target):
-    """Temporary files an earlier writer left when it was killed mid-write. Every writer holds the
-    folder lock while its temporary file exists, and the caller holds it now: these are stale."""
-    folder, base = os.path.split(target)
-    prefix = '.%s.' % base
-    for name in os.listdir(folder):
-        if name.startswith(prefix) and name.endswith('.tmp'):
+    """Temporary files an earlier writer left when it was killed mid-write (see _remove_stale_at)."""
+    folder_path, name = os.path.split(target)
+    folder = os.open(folder_path or '.', os.O_RDONLY | _DIRECTORY)
+    try:
+        _remove_stale_at(folder, name)
+    finally:
+        os.close(folder)
+
+
+def _temporary_name(name):
+    """The name of a temporary file for ``name``: hidden, and recognisable as ``name``'s by _remove_stale_at."""
+    return '.%s.%s.tmp' % (name, os.urandom(6).hex())
+
+
+def _remove_stale_at(folder, name):
+    """Remove ``name``'s temporary files from the folder descriptor. Every writer holds the folder lock while its
+    temporary file exists, and the caller holds it now: any found are stale."""
+    prefix = '.%s.' % name
+    for entry in os.listdir(folder):
+        if entry.startswith(prefix) and entry.endswith('.tmp'):
             try:
-                os.unlink(os.path.join(folder, name))
+                os.unlink(entry, dir_fd=folder)
             except OSError:
                 pass
 
@@ -388,19 +397,14 @@ def swap_within(module, home, path, data, expected_sha256, new_file_mode=DEFAULT
         check_unchanged(path, expected_sha256, before)
         if module.check_mode:
             return dict(changed=before != after, sha256=after)
-        for stale in os.listdir(folder):
-            if stale.startswith('.%s.' % name) and stale.endswith('.tmp'):
-                try:
-                    os.unlink(stale, dir_fd=folder)
-                except OSError:
-                    pass
+        _remove_stale_at(folder, name)
         backup_file = None
         if backup and current is not None:
             backup_name = '%s.%s.%s' % (name, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S~'))
             os.close(_owned(_write_new_at(folder, backup_name, current, stat.S_IMODE(found.st_mode) & ~0o007), found))
             backup_file = os.path.join(folder_path, backup_name)
         context = module.selinux_context(path) if found is not None and module.selinux_enabled() else None
-        temp = '.%s.%s.tmp' % (name, os.urandom(6).hex())
+        temp = _temporary_name(name)
         handle = _write_new_at(folder, temp, data, _mode_of(module, mode, found, new_file_mode))
         try:
             uid, gid = _ids(owner, group)
