@@ -27,7 +27,8 @@ class ActionModule(RemoteFileAction):
         home = args['home'].rstrip('/') or '/'
         profile = products.profile_for(args['product'], args.get('version'))
         extra = ['%s/%s' % (home, name) for name in PASSWORD_FILES] + [
-            '%s/%s/%s' % (home, profile.security_dir, products.ROTATION_MARKER)]
+            '%s/%s/%s' % (home, profile.security_dir, products.ROTATION_MARKER)] + [
+            '%s/%s' % (home, name) for name in products.marker_files(args['product'])]
         read_home = home_read.read_home(self, profile, home, task_vars, extra=extra, read_also=args['read_also'])
         for item in args['overlay']:
             read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))

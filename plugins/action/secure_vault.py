@@ -58,12 +58,15 @@ class ActionModule(RemoteFileAction):
 
     def _converge(self, args, task_vars):
         profile = products.profile_for(args['product'], args.get('version'))
-        read_home = home_read.read_home(self, profile, args['home'].rstrip('/') or '/', task_vars)
+        home = args['home'].rstrip('/') or '/'
+        read_home = home_read.read_home(self, profile, home, task_vars, extra=[
+            '%s/%s' % (home, name) for name in products.marker_files(args['product'])])
         config_path, config = wso2_home.find_config(profile, read_home.home, read_home.read)
         properties_path = vault.properties_path(read_home.home, config_path)
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):
             outcome = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
-                                       read_home.read(properties_path), exists=lambda _folder, name: name in read_home.listed)
+                                       read_home.read(properties_path), exists=lambda _folder, name: name in read_home.listed,
+                                       read_relative=lambda relative: read_home.read('%s/%s' % (read_home.home, relative)))
             result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
             if files and not self._task.check_mode:
                 # the properties first: the configuration is what the server reads at start

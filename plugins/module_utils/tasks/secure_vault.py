@@ -36,10 +36,11 @@ def secret_values(params):
     return {str(value) for value in (params.get('secrets') or {}).values() if value}
 
 
-def run(params, home, config_path, config_bytes, read_keystore, properties_bytes, exists=lambda folder, name: False):
+def run(params, home, config_path, config_bytes, read_keystore, properties_bytes, exists=lambda folder, name: False,
+        read_relative=None):
     """``read_keystore(path)``: the bytes of the internal keystore, or None; ``properties_bytes``: those of
     secret-conf.properties (None: absent). ``exists(folder, name)``: whether the security folder holds a file of
-    that name (for a home without version).
+    that name, ``read_relative(path under the home)``: a file's bytes or None (both for a home without version).
 
     Returns an Outcome whose ``files`` are the files that change (the configuration, secret-conf.properties), each
     with its new bytes; ``data`` is None: the files are written together, by the action plugin."""
@@ -47,7 +48,7 @@ def run(params, home, config_path, config_bytes, read_keystore, properties_bytes
     data = toml_edit.parse(text, config_path).unwrap()
     profile = products.profile_for(params['product'], params.get('version'))
     if not params.get('version'):
-        profile = products.profile_for_home(params['product'], data, exists)
+        profile = products.profile_for_home(params['product'], data, exists, read_relative)
     file_keys = products.file_settings(data)
     settings = products.effective_settings(profile, data)
     internal, values = wso2_home.purpose_settings(profile, home, settings, file_keys, 'internal')

@@ -133,6 +133,7 @@ def node_refusals(infos, flow, plans):
         judged = password_changes(info, flow, paths)
         found[host].extend(judged['refusals'])
         found[host].extend(_vault_key_refusals(host, info, flow))
+        found[host].extend(_hard_coded_refusals(host, info, flow))
         truststore = NodeRead(info).described('truststore')
         reopened = any(change['purpose'] == 'truststore' for change in judged['changes'])
         if truststore.get('keystore_status') == 'error' and not reopened:
@@ -142,6 +143,29 @@ def node_refusals(infos, flow, plans):
                                % (host, truststore.get('path'), str((info.get('keystores') or {}).get(
                                    truststore.get('path'), {}).get('error', 'it cannot be opened')).rstrip('.'),
                                   flow['product']))
+    return found
+
+
+def _hard_coded_refusals(host, info, flow):
+    """What a version whose templates hard-code a store's settings (Micro Integrator 1.2: <InternalKeyStore> is the
+    pack's wso2carbon.jks with the password wso2carbon, and TLS is served from [keystore.primary]) cannot take."""
+    role = flow['product']
+    profile = NodeRead(info).profile(role)
+    found: list[str] = []
+    if profile.hard_codes('internal'):
+        found.extend('%s: %s reads its internal keystore as the pack ships it (its carbon.xml names the pack\'s '
+                     'wso2carbon.jks with the password wso2carbon, whatever [keystore.internal] says), so %s_%s cannot '
+                     'take effect; leave it %s.' % (host, profile.label, role, name, 'false' if name == 'encrypt_passwords'
+                                                    else 'empty')
+                     for name in ('internal_keystore_password', 'encrypt_passwords') if flow.get(name))
+    for purpose in registry.CLUSTER_KEYSTORES:
+        cluster = purpose.cluster
+        if cluster and cluster.separate and flow.get(cluster.separate) and profile.hard_codes(cluster.follows):
+            followed = registry.get(cluster.follows)
+            found.append('%s: %s reads no [%s]: it serves the %s keystore\'s key from [%s], so %s_%s would leave the '
+                         'cluster\'s %s key unused; leave it false.' % (host, profile.label, followed.table,
+                                                                        followed.label, purpose.table, role,
+                                                                        cluster.separate, followed.label))
     return found
 
 

@@ -109,7 +109,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
     data = toml_edit.parse(toml_edit.decode(config_bytes, config_path), config_path).unwrap()
     if version is None:
         profile = products.profile_for_home(product, data, lambda folder, name: read(
-            '%s/%s/%s' % (home, folder, name)) is not None)
+            '%s/%s/%s' % (home, folder, name)) is not None, lambda relative: read('%s/%s' % (home, relative)))
     file_keys = products.file_settings(data)
     settings = products.effective_settings(profile, data)
     findings: list[dict] = []

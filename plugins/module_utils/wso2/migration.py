@@ -21,12 +21,13 @@ def pkcs12_migration(info, product):
     to the twin."""
     purposes = info.get('purposes') or {}
     secrets = info.get('secrets') or {}
-    profile = products.profile_for(product)
+    profile = NodeRead(info).profile(product)
     stores: dict[str, dict] = {}
     tables: dict[str, dict] = {}
     for purpose in registry.MIGRATED_PURPOSES:
         described = purposes.get(purpose)
-        if not described or described.get('keystore_status') != 'ok':
+        if not described or described.get('keystore_status') != 'ok' or profile.hard_codes(purpose):
+            # a store the product's templates name whatever the file says (Micro Integrator 1.2's internal one) stays
             continue
         path = described['path']
         if (info.get('keystores') or {}).get(path, {}).get('type') != 'jks':
@@ -80,7 +81,8 @@ def migration_problems(before, after):
     for purpose in registry.MIGRATED_PURPOSES:
         old = (before.get('purposes') or {}).get(purpose)
         new = (after.get('purposes') or {}).get(purpose)
-        if not old or not new:
+        hard_coded = bool(before.get('product')) and NodeRead(before).profile(before['product']).hard_codes(purpose)
+        if not old or not new or hard_coded:
             continue
         old_store = NodeRead(before).store(old.get('path'))
         new_store = NodeRead(after).store(new.get('path'))

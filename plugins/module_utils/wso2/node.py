@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products
+
 
 class NodeRead:
     """A node's product_info result. ``info`` stays the dictionary product_info returned (the flow passes it on)."""
@@ -18,6 +20,10 @@ class NodeRead:
     def purposes(self) -> dict:
         """{purpose: description} of every purpose the product reads."""
         return self.info.get('purposes') or {}
+
+    def profile(self, product: str) -> products.Profile:
+        """The profile of ``product`` the node's home was read with (its version's, given or told by the home)."""
+        return products.profile_named(product, self.info.get('profile'))
 
     @property
     def security_dir(self) -> str:

@@ -57,9 +57,10 @@ def file_name(info, product, base_name, table):
     """file_name to write into ``table`` for ``base_name``: in the style that table already uses in the
     node's file (Micro Integrator ships a bare name in [keystore.tls] but reads [keystore.primary]
     relative to the home), else in the product's style."""
-    profile = products.profile_for(product)
+    node = NodeRead(info)
+    profile = node.profile(product)
     purpose = registry.BY_TABLE[table].name
-    described = NodeRead(info).described(purpose)
+    described = node.described(purpose)
     existing = described.get('file_name') if described.get('configured_in_file') else None
     return products.file_name_for(profile, existing, base_name)
 
@@ -78,7 +79,9 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
     purposes = node.purposes
     tables = {}
     internal = purposes.get('internal')
-    if keep_internal and internal and not internal.get('configured_in_file') and internal.get('keystore_status') == 'ok':
+    # a product that hard-codes its internal keystore (Micro Integrator 1.2) keeps it whatever a table would say
+    if keep_internal and internal and not internal.get('configured_in_file') and internal.get('keystore_status') == 'ok' \
+            and not node.profile(product).hard_codes('internal'):
         tables['keystore.internal'] = {
             'file_name': internal['file_name'],
             # the type of the file itself: a default the product would apply is not proof of what the file is

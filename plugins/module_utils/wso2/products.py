@@ -5,6 +5,7 @@ $ref{} fallbacks its config tool applies, and the rules its documentation sets."
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -60,6 +61,11 @@ class Profile:
     every_key_password_equal: bool = False  # every keystore's key_password must equal its password (else the TLS one)
     keystore_anywhere_in_home: bool = False  # a store may sit outside the security folder, inside the home
     tls_connector: dict = field(default_factory=dict)  # the TLS connector's own keys, defaulting to the tables'
+    # settings the product's templates hard-code, whatever the file says (Micro Integrator 1.2's <InternalKeyStore>)
+    fixed: dict = field(default_factory=dict)
+    # (file under the home, dotted key, value): the config tool's default.json value that tells this profile's homes
+    # from those of the product's other profiles
+    marker: tuple = ()
 
     def __post_init__(self):
         # a purpose the registry says falls back to another's table takes its keys from there, as default.json does
@@ -114,6 +120,22 @@ class Profile:
     def matches(self, version):
         return release(version) in {release(known) for known in self.versions}
 
+    def hard_codes(self, purpose):
+        """Whether the product uses fixed settings for ``purpose``, whatever its table says (its table is not read)."""
+        return any(registry.of_setting(key) is registry.get(purpose) for key in self.fixed)
+
+    def marks(self, read):
+        """Whether the home whose files ``read(relative path)`` returns (bytes or None) carries this profile's
+        marker."""
+        if not self.marker:
+            return False
+        relative, key, value = self.marker
+        try:
+            defaults = json.loads(read(relative) or b'{}')
+        except ValueError:
+            return False
+        return isinstance(defaults, dict) and defaults.get(key) == value
+
 
 def release(version):
     """The release a version belongs to: its first two numbers (WSO2 releases x.y.0; 7.0, 7.0.0 and the update level
@@ -164,6 +186,24 @@ def _api_manager():
                              '4.7.0'))
 
 
+# Where Micro Integrator's config tool keeps WSO2's default.json in a home (its bin.xml places it there).
+MI_DEFAULTS_FILE = 'repository/resources/conf/default.json'
+
+
+def _micro_integrator_1_2():
+    # From 1.2.0's default.json and carbon.xml.j2: [keystore.primary] and [truststore] file names are read after the
+    # security folder; there is no [keystore.internal] or [keystore.tls]: <InternalKeyStore> is the pack's
+    # wso2carbon.jks with its password, and the HTTPS listener and sender take [keystore.primary].
+    defaults = {}
+    defaults.update(_keystore_defaults('keystore.primary', 'wso2carbon.jks', 'JKS'))
+    defaults.update(_truststore_defaults('client-truststore.jks', 'JKS'))
+    fixed = _keystore_defaults('keystore.internal', 'wso2carbon.jks', 'JKS')
+    fixed.update(_refs('keystore.tls', 'keystore.primary'))
+    return Profile(product='micro_integrator', label='Micro Integrator 1.2', config_candidates=('conf/deployment.toml',),
+                   defaults=defaults, fixed=fixed, file_name_style='bare', security_dir=SECURITY_DIR,
+                   versions=('1.2.0',), marker=(MI_DEFAULTS_FILE, 'keystore.primary.file_name', 'wso2carbon.jks'))
+
+
 def _micro_integrator():
     # From the product's config-tool default.json: file names relative to the home.
     defaults = {}
@@ -172,7 +212,7 @@ def _micro_integrator():
     defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
-    return Profile(product='micro_integrator', label='Micro Integrator', config_candidates=('conf/deployment.toml',),
+    return Profile(product='micro_integrator', label='Micro Integrator 4', config_candidates=('conf/deployment.toml',),
                    defaults=defaults, file_name_style='home_relative', security_dir=SECURITY_DIR,
                    versions=('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
 
@@ -196,7 +236,7 @@ PROFILES = {
         _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', ('7.1.0', '7.2.0')),
     ],
     'api_manager': [_api_manager()],
-    'micro_integrator': [_micro_integrator()],
+    'micro_integrator': [_micro_integrator_1_2(), _micro_integrator()],
     'enterprise_integrator': [_enterprise_integrator()],
 }
 PRODUCTS = tuple(PROFILES)
@@ -234,18 +274,35 @@ def profile_for(product, version=None):
     raise RequestError('version %s' % unknown_version(product, version))
 
 
+def profile_named(product, label):
+    """The profile of ``product`` that product_info reported as ``label`` (its result's ``profile``); the newest when
+    none is called so."""
+    return next((profile for profile in PROFILES.get(product) or [] if profile.label == label), None) or \
+        profile_for(product)
+
+
+def marker_files(product):
+    """The files under a home of ``product`` that profile_for_home reads to tell its profiles apart."""
+    return sorted({profile.marker[0] for profile in PROFILES.get(product) or [] if profile.marker})
+
+
 def default_store_type(product, version=None):
     return profile_for(product, version or None).default_store_type
 
 
-def profile_for_home(product, config_data, exists):
+def profile_for_home(product, config_data, exists, read=None):
     """The profile for a home whose version is not given: where a product changed its defaults between
-    versions (Identity Server 7.1 moved to PKCS12), the home tells which side it is on, by the primary
-    keystore its configuration names, else by the default keystore file it holds (``exists(folder, name)``: whether
-    the home's folder ``folder`` holds a file ``name``)."""
+    versions, the home tells which side it is on: by the marker a profile has in its config tool's files
+    (Micro Integrator 1.2; ``read(path under the home)``: its bytes or None), else (Identity Server 7.1 moved to
+    PKCS12) by the primary keystore its configuration names, else by the default keystore file it holds
+    (``exists(folder, name)``: whether the home's folder ``folder`` holds a file ``name``)."""
     candidates = PROFILES.get(product) or []
+    marked = next((profile for profile in candidates if read is not None and profile.marks(read)), None)
+    if marked is not None:
+        return marked
+    candidates = [profile for profile in candidates if not profile.marker]
     if len(candidates) < 2:
-        return profile_for(product)
+        return candidates[-1] if candidates else profile_for(product)
     configured = str(flatten(config_data).get('keystore.primary.file_name') or '')
     for profile in candidates:
         default_name = profile.defaults.get('keystore.primary.file_name', '')
@@ -303,6 +360,7 @@ def effective_settings(profile, config_data):
     """Flat settings the product uses: the file's values over the profile's defaults, $ref{} resolved."""
     merged = dict(profile.defaults)
     merged.update(file_settings(config_data))
+    merged.update(profile.fixed)
     return {key: resolve(value, merged) for key, value in merged.items()}
 
 
