@@ -13,7 +13,7 @@ PACK_PASSWORD = 'wso2carbon'
 CONFIG = {
     'identity_server': ('is-latest.deployment.toml', 'repository/conf/deployment.toml'),
     'api_manager': ('apim-latest.deployment.toml', 'repository/conf/deployment.toml'),
-    'micro_integrator': ('mi-latest.deployment.toml', 'conf/deployment.toml'),
+    'micro_integrator': ('mi-4.3.deployment.toml', 'conf/deployment.toml'),
     'enterprise_integrator': ('ei-7.deployment.toml', 'conf/deployment.toml'),
 }
 

@@ -51,6 +51,8 @@ class ActionModule(RemoteFileAction):
         result['folders'] = {path: read_home.folder(path) for path in read_home.folders + stores}
         result['links'] = read_home.links()
         if args['return_content']:
+            # the config tool's files that told the version: read, never written
+            markers = {'%s/%s' % (read_home.home, name) for name in products.marker_files(args['product'])}
             # what was read, and every keystore-like file of the security folder: a later write to any of
             # them (the flow's cluster keystore) is a compare-and-swap against this read
             listed = {'%s/%s' % (read_home.security, name): described for name, described in read_home.listed.items()}
@@ -63,5 +65,5 @@ class ActionModule(RemoteFileAction):
                                               'content': described.get('content', '')},
                                              **({'mode': described['mode']} if described.get('mode') else {}))
                                   for path, described in dict(listed, **used).items()
-                                  if described.get('kind') in ('file', 'missing', 'too_large')}
+                                  if described.get('kind') in ('file', 'missing', 'too_large') and path not in markers}
         return result

@@ -47,8 +47,11 @@ options:
   version:
     description:
       - The product version, where defaults differ between versions (Identity Server 7.1 and later use PKCS12
-        keystores). When not given, the home decides, by the primary keystore its configuration names, else which
-        default keystore its security folder holds; RV(profile) says which profile applied.
+        keystores; Micro Integrator 1.2 reads names after the security folder and hard-codes its internal keystore,
+        4.x reads them from the home and has no C([keystore.tls])). When not given, the home decides, Micro
+        Integrator by its config tool's C(repository/resources/conf/default.json), Identity Server by the primary
+        keystore its configuration names, else which default keystore its security folder holds; RV(profile) says
+        which profile applied.
     type: str
   expiry_warning_days:
     description:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 import tomlkit
 
 from helpers import FIXTURES, keytool_entries, sha256_file
@@ -59,6 +60,17 @@ def test_micro_integrator_1_2_gets_the_cluster_key_where_it_reads_it_and_keeps_i
         assert 'wso2carbon' in aliases and aliases.get(primary['alias']) == entry['sha256'], aliases
     assert len(served) == 1, 'one key for the cluster'
     assert changed(run(inventory, PRODUCT)) == {name: 0 for name in NODES}
+
+
+@pytest.mark.parametrize('version', ['1.2', '4'])
+def test_no_micro_integrator_takes_a_separate_primary_keystore_for_it_reads_no_tls_table(tmp_path, version):
+    inventory = _cluster(tmp_path) if version == '1.2' else build_cluster(tmp_path, PRODUCT, NODES, PASSWORD)
+    before = node_files(tmp_path, NODES)
+    done = run(inventory, PRODUCT, {'micro_integrator_separate_primary_keystore': True}, check=False)
+    assert done.returncode != 0
+    assert 'Micro Integrator %s reads no [keystore.tls]' % version in done.stdout
+    assert 'micro_integrator_separate_primary_keystore would leave' in done.stdout
+    assert node_files(tmp_path, NODES) == before
 
 
 def test_micro_integrator_1_2_refuses_an_internal_password_of_its_own_before_any_write(tmp_path):

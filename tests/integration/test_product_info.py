@@ -54,7 +54,7 @@ def test_each_fixture_gives_the_settings_wso2_would_use(tmp_path):
     _default_keystore(is511 / SECURITY / 'wso2carbon.jks')
     apim = _home(tmp_path, 'apim', 'apim-latest.deployment.toml')
     _default_keystore(apim / SECURITY / 'wso2carbon.jks')
-    mi = _home(tmp_path, 'mi', 'mi-latest.deployment.toml', config='conf/deployment.toml')
+    mi = _home(tmp_path, 'mi', 'mi-1.2-dev.deployment.toml', config='conf/deployment.toml')
     _default_keystore(mi / SECURITY / 'wso2carbon.jks')
     ei = _home(tmp_path, 'ei', 'ei-7.deployment.toml', config='conf/deployment.toml')
     _default_keystore(ei / SECURITY / 'wso2carbon.jks')

@@ -13,7 +13,8 @@ import tomlkit
 import yaml
 
 from helpers import (
-    ROOT, VENV_BIN, command_secrets, java_keycheck, keytool_entries, scan_for_secrets, sha256_file, tls_handshake,
+    FIXTURES, ROOT, VENV_BIN, command_secrets, java_keycheck, keytool_entries, scan_for_secrets, sha256_file,
+    tls_handshake,
 )
 from sandbox import CONFIG, PACK_PASSWORD, SECURITY, build_cluster, build_node, write_inventory
 
@@ -186,14 +187,29 @@ def test_nodes_that_disagree_stop_the_run_unless_a_winner_is_named(tmp_path):
         sha256_file(tmp_path / 'a' / 'node1' / SECURITY / 'wso2mi.jks')
 
 
-def test_micro_integrator_keeps_each_tables_file_name_style(tmp_path):
+def test_a_micro_integrator_1_2_file_kept_on_4_x_gets_names_4_x_resolves(tmp_path):
+    """4.x reads every relative name from the home: a 1.2-era file's bare [truststore] name finds no truststore there.
+    The preflight refuses it before any write, naming the fix; with the fix, every table the run writes names its
+    store from the home."""
     product = 'micro_integrator'
     inventory = build_cluster(tmp_path, product, ['node1'], PASSWORD)
+    config = tmp_path / 'node1' / CONFIG[product][1]
+    shutil.copyfile(FIXTURES / 'mi-1.2-dev.deployment.toml', config)
+    before = {p: sha256_file(p) for p in (tmp_path / 'node1').rglob('*') if p.is_file()}
+    refused = play(inventory, product, check=False)
+    assert refused.returncode != 0
+    assert 'Set file_name = "repository/resources/security/client-truststore.jks"' in refused.stdout
+    assert {p: sha256_file(p) for p in (tmp_path / 'node1').rglob('*') if p.is_file()} == before
+    config.write_text(config.read_text().replace('file_name = "client-truststore.jks"',
+                                                 'file_name = "repository/resources/security/client-truststore.jks"'))
     play(inventory, product)
-    data = tomlkit.parse((tmp_path / 'node1' / CONFIG[product][1]).read_text()).unwrap()
-    # The shipped file names [keystore.tls] bare; [keystore.primary] is new, so it gets MI's home-relative style.
-    assert data['keystore']['tls']['file_name'] == 'wso2mi.jks'
-    assert data['keystore']['primary']['file_name'] == 'repository/resources/security/wso2mi.jks'
+    data = tomlkit.parse(config.read_text()).unwrap()
+    for table in ('tls', 'primary'):
+        assert data['keystore'][table]['file_name'] == 'repository/resources/security/wso2mi.jks', table
+    primary = data['keystore']['primary']
+    assert any(e['alias'] == primary['alias'] and e['type'] == 'PrivateKeyEntry' for e in
+               keytool_entries(tmp_path / 'node1' / primary['file_name'], primary['password']))
+    assert recap(play(inventory, product).stdout)['node1']['changed'] == 0
 
 
 def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):

@@ -95,7 +95,7 @@ def test_keystore_tables_change_only_their_own_lines(tmp_path, fixture):
     ('apim-latest.deployment.toml', 'apim-add-primary.toml', 'keystore.primary',
      {'file_name': 'primary.jks', 'type': 'JKS', 'password': 'Primary-Pass-1', 'alias': 'apim',
       'key_password': 'Primary-Pass-1'}),
-    ('mi-latest.deployment.toml', 'mi-change-password.toml', 'keystore.tls',
+    ('mi-1.2-dev.deployment.toml', 'mi-change-password.toml', 'keystore.tls',
      {'password': 'Tls-Pass-2', 'key_password': 'Tls-Pass-2'}),
     ('is-latest.deployment.toml', 'is-add-internal.toml', 'keystore.internal',
      {'file_name': 'internal.jks', 'type': 'JKS', 'password': 'Internal-Pass-3', 'alias': 'internal',

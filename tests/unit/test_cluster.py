@@ -163,7 +163,7 @@ def test_requests_no_node_could_satisfy_are_refused_naming_the_variable(change, 
     ('identity_server', True, ['keystore.internal', 'keystore.primary']),
     ('identity_server', False, ['keystore.primary']),
     ('api_manager', True, ['keystore.internal', 'keystore.primary', 'keystore.tls']),
-    ('micro_integrator', True, ['keystore.internal', 'keystore.primary', 'keystore.tls']),
+    ('micro_integrator', True, ['keystore.internal', 'keystore.primary']),
     ('enterprise_integrator', True, ['keystore.internal', 'keystore.tls']),
 ])
 def test_wanted_tables_point_the_server_at_the_new_keystore_and_keep_the_old_one_internal(tmp_path, product,
@@ -181,10 +181,10 @@ def test_wanted_tables_point_the_server_at_the_new_keystore_and_keep_the_old_one
         assert wanted['keystore.internal'] == {'file_name': info['purposes']['internal']['file_name'], 'type': 'JKS',
                                                'password': PACK_PASSWORD, 'alias': 'wso2carbon',
                                                'key_password': PACK_PASSWORD}
-    # Micro Integrator: each table keeps the style the shipped file uses for it
+    # Micro Integrator 4: names relative to the home, as the shipped file writes them
     if product == 'micro_integrator':
-        assert wanted['keystore.tls']['file_name'] == 'wso2x.jks'
         assert wanted['keystore.primary']['file_name'] == '%s/wso2x.jks' % SECURITY
+        assert wanted['keystore.internal']['file_name'] == '%s/wso2carbon.jks' % SECURITY
 
 
 @pytest.mark.parametrize('product', PRODUCTS)

@@ -22,7 +22,7 @@ def _home(root, name, version):
     default.json where the distribution puts them, the pack's keystores."""
     home = node(root, PRODUCT, name)
     config, defaults = {'1.2': ('mi-1.2.deployment.toml', 'mi-1.2-default.json'),
-                        '4': ('mi-latest.deployment.toml', 'mi-default.json')}[version]
+                        '4': ('mi-4.3.deployment.toml', 'mi-default.json')}[version]
     shutil.copyfile(FIXTURES / config, home / 'conf' / 'deployment.toml')
     (home / 'repository' / 'resources' / 'conf').mkdir(parents=True)
     shutil.copyfile(FIXTURES / 'config-tool' / defaults, home / products.MI_DEFAULTS_FILE)
@@ -102,3 +102,24 @@ def test_the_pkcs12_migration_of_1_2_leaves_the_hard_coded_internal_keystore_alo
                                                             'can open)' % (home, SECURITY),
                                                             'truststore (%s/%s/client-truststore.jks is not a PKCS12 '
                                                             'store it can open)' % (home, SECURITY)]
+
+
+def test_4_x_reads_no_tls_table_and_refuses_a_bare_truststore_name_that_finds_nothing(tmp_path):
+    home = _home(tmp_path, 'new', '4')
+    info = inspect(home, PRODUCT)
+    refused = cluster.node_refusals({'a': info}, _flow(separate_primary_keystore=True), {})['a']
+    assert [sentence for sentence in refused if 'Micro Integrator 4 reads no [keystore.tls]' in sentence], refused
+    assert cluster.node_refusals({'a': info}, _flow(), {})['a'] == []
+    # a 1.2-era file kept on a 4.x home: its bare names resolve from the home, where there is no such file
+    shutil.copyfile(FIXTURES / 'mi-1.2-dev.deployment.toml', home / 'conf' / 'deployment.toml')
+    kept = inspect(home, PRODUCT)
+    assert kept['purposes']['truststore']['path'] == '%s/client-truststore.jks' % home
+    assert kept['purposes']['tls']['path'] == kept['purposes']['primary']['path'] == \
+        '%s/%s/wso2carbon.jks' % (home, SECURITY), 'TLS is what [keystore.primary] names, whatever [keystore.tls] says'
+    kept['contents'] = {'%s/%s/client-truststore.jks' % (home, SECURITY): {'sha256': 'f' * 64}}
+    refused = cluster.node_refusals({'a': kept}, _flow(), {})['a']
+    assert refused == ['a: [truststore] file_name = "client-truststore.jks" in %s/conf/deployment.toml names '
+                       '%s/client-truststore.jks, which does not exist: Micro Integrator 4 reads a name without a '
+                       'folder from the home, not from %s as Micro Integrator 1.2 did. Set file_name = '
+                       '"%s/client-truststore.jks" to keep the truststore and its entries in %s/%s/client-truststore.jks.'
+                       % (home, home, SECURITY, SECURITY, home, SECURITY)]

@@ -217,7 +217,10 @@ def test_the_security_folder_is_profile_data_that_product_info_reports(tmp_path)
     profile = products.profile_for('micro_integrator')
     assert info['security_dir'] == profile.security_dir == SECURITY
     moved = dataclasses.replace(profile, security_dir='conf/keys')
-    # a bare name lands in the profile's folder; Micro Integrator writes a new name in its home-relative style
-    assert products.keystore_path(moved, '/opt/mi', 'a.jks') == '/opt/mi/conf/keys/a.jks'
+    # Micro Integrator 4 reads every relative name from the home, and writes a new name under its security folder
+    assert products.keystore_path(moved, '/opt/mi', 'a.jks') == '/opt/mi/a.jks'
     assert products.file_name_for(moved, None, 'b.jks') == 'conf/keys/b.jks'
+    assert products.file_name_for(moved, 'a.jks', 'b.jks') == 'conf/keys/b.jks'
+    assert products.keystore_path(products.profile_for('identity_server'), '/opt/is', 'a.jks') == \
+        '/opt/is/%s/a.jks' % SECURITY
     assert products.file_name_for(products.profile_for('identity_server'), None, 'b.jks') == 'b.jks'

@@ -150,4 +150,4 @@ def test_product_info_reads_a_home_as_the_product_does(tmp_path):
     assert result['secrets']['tls'] == {'password': PACK_PASSWORD, 'key_password': PACK_PASSWORD}
     assert 'pack_default_keystore' in {finding['code'] for finding in result['findings']}
     without = product_info.run(params(product_info, product='micro_integrator', home=str(home)), read).result
-    assert 'secrets' not in without and without['config_tables']['keystore.tls']['password'] == '********'
+    assert 'secrets' not in without and without['config_tables']['keystore.primary']['password'] == '********'

@@ -134,6 +134,7 @@ def node_refusals(infos, flow, plans):
         found[host].extend(judged['refusals'])
         found[host].extend(_vault_key_refusals(host, info, flow))
         found[host].extend(_hard_coded_refusals(host, info, flow))
+        found[host].extend(_unresolved_truststore(host, info, flow))
         truststore = NodeRead(info).described('truststore')
         reopened = any(change['purpose'] == 'truststore' for change in judged['changes'])
         if truststore.get('keystore_status') == 'error' and not reopened:
@@ -167,6 +168,25 @@ def _hard_coded_refusals(host, info, flow):
                                                                         followed.label, purpose.table, role,
                                                                         cluster.separate, followed.label))
     return found
+
+
+def _unresolved_truststore(host, info, flow):
+    """A bare [truststore] name kept from a Micro Integrator 1.2 file on a version that reads every relative name from
+    the home: the product finds no truststore there, while the security folder holds the one the name meant. The flow
+    would otherwise build a new truststore at the name without the entries of the one the operator meant."""
+    node = NodeRead(info)
+    profile = node.profile(flow['product'])
+    truststore = node.described('truststore')
+    name = str(truststore.get('file_name') or '')
+    meant = '%s/%s/%s' % (str(info.get('home', '')).rstrip('/'), profile.security_dir, name)
+    if profile.file_name_style != 'home_relative' or not name or '/' in name or \
+            truststore.get('keystore_status') != 'missing' or \
+            (info.get('contents') or {}).get(meant, {}).get('sha256', 'absent') == 'absent':
+        return []
+    return ['%s: [truststore] file_name = "%s" in %s names %s, which does not exist: %s reads a name without a folder '
+            'from the home, not from %s as Micro Integrator 1.2 did. Set file_name = "%s/%s" to keep the truststore '
+            'and its entries in %s.' % (host, name, info.get('config_file'), truststore.get('path'), profile.label,
+                                        profile.security_dir, profile.security_dir, name, meant)]
 
 
 def _vault_key_refusals(host, info, flow):

@@ -209,11 +209,12 @@ def _micro_integrator():
     defaults = {}
     defaults.update(_keystore_defaults('keystore.primary', 'repository/resources/security/wso2carbon.jks', 'JKS'))
     defaults.update(_refs('keystore.internal', 'keystore.primary'))
-    defaults.update(_refs('keystore.tls', 'keystore.primary'))
     defaults.update(_truststore_defaults('repository/resources/security/client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
+    # no template of 4.x reads [keystore.tls]: the HTTPS listener and sender take $ref{keystore.primary.*}
     return Profile(product='micro_integrator', label='Micro Integrator 4', config_candidates=('conf/deployment.toml',),
-                   defaults=defaults, file_name_style='home_relative', security_dir=SECURITY_DIR,
+                   defaults=defaults, fixed=_refs('keystore.tls', 'keystore.primary'), file_name_style='home_relative',
+                   security_dir=SECURITY_DIR,
                    versions=('4.0.0', '4.1.0', '4.2.0', '4.3.0', '4.4.0'), keystore_anywhere_in_home=True)
 
 
@@ -386,12 +387,12 @@ def unknown_reason(value):
 
 def keystore_path(profile, home, file_name):
     """Absolute path of a configured file_name. Most products put it after the security folder
-    (so '../' climbs out of it); Micro Integrator reads a name with a folder relative to the home.
-    ${carbon.home} is the home."""
+    (so '../' climbs out of it); Micro Integrator 4 reads every relative name from the home, a bare one too (it
+    opens new File(name) in the home its start script changes to). ${carbon.home} is the home."""
     file_name = str(file_name).replace('${carbon.home}', home)
     if file_name.startswith('/'):
         return _normalise(file_name)
-    if profile.file_name_style == 'home_relative' and '/' in file_name:
+    if profile.file_name_style == 'home_relative':
         return _normalise('%s/%s' % (home.rstrip('/'), file_name))
     return _normalise('%s/%s/%s' % (home.rstrip('/'), profile.security_dir, file_name))
 
@@ -410,10 +411,9 @@ def _normalise(path):
 
 
 def file_name_for(profile, existing_file_name, new_base_name):
-    """The file_name to write for ``new_base_name``, in the style the product and the file use."""
+    """The file_name to write for ``new_base_name``: beside the file the table names now, in the form the product
+    resolves (on Micro Integrator 4 a bare name, kept from a 1.2-era file, becomes one under the security folder)."""
     if existing_file_name and '/' in str(existing_file_name):
         return '%s/%s' % (str(existing_file_name).rsplit('/', 1)[0], new_base_name)
-    if existing_file_name:
-        return new_base_name
     return '%s/%s' % (profile.security_dir, new_base_name) if profile.file_name_style == 'home_relative' \
         else new_base_name
