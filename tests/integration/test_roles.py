@@ -189,8 +189,8 @@ def test_nodes_that_disagree_stop_the_run_unless_a_winner_is_named(tmp_path):
 
 def test_a_micro_integrator_1_2_file_kept_on_4_x_gets_names_4_x_resolves(tmp_path):
     """4.x reads every relative name from the home: a 1.2-era file's bare [truststore] name finds no truststore there.
-    The preflight refuses it before any write, naming the fix; with the fix, every table the run writes names its
-    store from the home."""
+    The preflight refuses it before any write, naming the fix; with the fix, the table the run writes names its
+    store from the home, and the [keystore.tls] no 4.x template reads stays as it was."""
     product = 'micro_integrator'
     inventory = build_cluster(tmp_path, product, ['node1'], PASSWORD)
     config = tmp_path / 'node1' / CONFIG[product][1]
@@ -204,8 +204,8 @@ def test_a_micro_integrator_1_2_file_kept_on_4_x_gets_names_4_x_resolves(tmp_pat
                                                  'file_name = "repository/resources/security/client-truststore.jks"'))
     play(inventory, product)
     data = tomlkit.parse(config.read_text()).unwrap()
-    for table in ('tls', 'primary'):
-        assert data['keystore'][table]['file_name'] == 'repository/resources/security/wso2mi.jks', table
+    assert data['keystore']['primary']['file_name'] == 'repository/resources/security/wso2mi.jks'
+    assert data['keystore']['tls']['file_name'] == 'wso2carbon.jks', '4.x reads no [keystore.tls]: left as it was'
     primary = data['keystore']['primary']
     assert any(e['alias'] == primary['alias'] and e['type'] == 'PrivateKeyEntry' for e in
                keytool_entries(tmp_path / 'node1' / primary['file_name'], primary['password']))

@@ -36,12 +36,15 @@ def server_tables(info, given=()):
     the nearest one it follows that ``given`` holds (a follower whose table is written only when given one is left
     to its $ref{} unless the file has the table); a followed table ([keystore.tls]) is written wherever the file
     already configures it, the product reads no follower, or a follower gets a keystore of its own (else the product
-    reads it through the follower's table by $ref{})."""
-    purposes = NodeRead(info).purposes
+    reads it through the follower's table by $ref{}), unless the product never reads it."""
+    node = NodeRead(info)
+    purposes = node.purposes
+    # a table the product's templates never read (Micro Integrator's [keystore.tls]) is left as it is
+    unread = node.profile(info['product']).hard_codes if info.get('product') else (lambda name: False)
     tables = {}
     for purpose in registry.REGISTRY:
         described = purposes.get(purpose.name)
-        if purpose.cluster is None or described is None:
+        if purpose.cluster is None or described is None or unread(purpose.name):
             continue
         if purpose.cluster.follows:
             if purpose.name in given or purpose.cluster.table_when_following or described.get('configured_in_file'):
