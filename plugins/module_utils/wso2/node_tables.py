@@ -57,9 +57,9 @@ def server_tables(info, given=()):
 
 
 def file_name(info, product, base_name, table):
-    """file_name to write into ``table`` for ``base_name``: in the style that table already uses in the
-    node's file (Micro Integrator ships a bare name in [keystore.tls] but reads [keystore.primary]
-    relative to the home), else in the product's style."""
+    """file_name to write into ``table`` for ``base_name``: beside the file the table names now, in the form the
+    node's release resolves (products.file_name_for: Micro Integrator 1.2 reads a bare name after the security
+    folder, 4.x every relative name from the home)."""
     node = NodeRead(info)
     profile = node.profile(product)
     purpose = registry.BY_TABLE[table].name
