@@ -27,8 +27,7 @@ class ActionModule(RemoteFileAction):
         home = args['home'].rstrip('/') or '/'
         profile = products.profile_for(args['product'], args.get('version'))
         extra = ['%s/%s' % (home, name) for name in PASSWORD_FILES] + [
-            '%s/%s/%s' % (home, profile.security_dir, products.ROTATION_MARKER)] + [
-            '%s/%s' % (home, name) for name in products.marker_files(args['product'])]
+            '%s/%s/%s' % (home, profile.security_dir, products.ROTATION_MARKER)]
         read_home = home_read.read_home(self, profile, home, task_vars, extra=extra, read_also=args['read_also'])
         for item in args['overlay']:
             read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
@@ -51,8 +50,6 @@ class ActionModule(RemoteFileAction):
         result['folders'] = {path: read_home.folder(path) for path in read_home.folders + stores}
         result['links'] = read_home.links()
         if args['return_content']:
-            # the config tool's files that told the version: read, never written
-            markers = {'%s/%s' % (read_home.home, name) for name in products.marker_files(args['product'])}
             # what was read, and every keystore-like file of the security folder: a later write to any of
             # them (the flow's cluster keystore) is a compare-and-swap against this read
             listed = {'%s/%s' % (read_home.security, name): described for name, described in read_home.listed.items()}
@@ -65,5 +62,5 @@ class ActionModule(RemoteFileAction):
                                               'content': described.get('content', '')},
                                              **({'mode': described['mode']} if described.get('mode') else {}))
                                   for path, described in dict(listed, **used).items()
-                                  if described.get('kind') in ('file', 'missing', 'too_large') and path not in markers}
+                                  if described.get('kind') in ('file', 'missing', 'too_large') and path not in read_home.markers}
         return result

@@ -58,9 +58,7 @@ class ActionModule(RemoteFileAction):
 
     def _converge(self, args, task_vars):
         profile = products.profile_for(args['product'], args.get('version'))
-        home = args['home'].rstrip('/') or '/'
-        read_home = home_read.read_home(self, profile, home, task_vars, extra=[
-            '%s/%s' % (home, name) for name in products.marker_files(args['product'])])
+        read_home = home_read.read_home(self, profile, args['home'].rstrip('/') or '/', task_vars)
         config_path, config = wso2_home.find_config(profile, read_home.home, read_home.read)
         properties_path = vault.properties_path(read_home.home, config_path)
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):

@@ -17,7 +17,7 @@ class HomeRead:
     """What one module run read of a product home (read_home); any other path is read by a run of its own when first
     looked up."""
 
-    def __init__(self, action, task_vars, home, security, seen, listed, beside, folders=()):
+    def __init__(self, action, task_vars, home, security, seen, listed, beside, folders=(), markers=()):
         self._action, self._task_vars = action, task_vars
         self.home = home  # as the host expanded it (~, $VARS, as its user): every path from here on is the host's
         self.security = security
@@ -25,6 +25,7 @@ class HomeRead:
         self.listed = listed  # {name: description} of every keystore-like file of the security folder
         self.beside = beside  # the paths read beside the configuration candidates, as the host names them
         self.folders = list(folders)  # the folders read: the home, its security folder, the configuration's folders
+        self.markers = set(markers)  # the config tool's files read to tell the release, as the host names them
 
     def folder(self, path):
         """{kind, writable} of a folder a write may need (read by a run of its own when it was not read yet)."""
@@ -93,12 +94,14 @@ def read_home(action, profile, home, task_vars, extra=(), read_also=()):
     candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
     properties = [vault.properties_path(home, candidate) for candidate in candidates]
     beside = properties + list(extra)
+    # the config tool's files that tell a release from another when no version is given: read, never written
+    markers = ['%s/%s' % (home, name) for name in products.marker_files(profile.product)]
     # besides the home and its security folder, the folders a write may need: each configuration's own, and its
     # secure vault's
     config_folders = sorted({path.rsplit('/', 1)[0] for path in candidates + properties})
     security = '%s/%s' % (home, profile.security_dir)
-    described, folders = action.read_remote_many(candidates + [home, security] + beside + config_folders, task_vars,
-                                                 folders=[security], suffixes=products.KEYSTORE_SUFFIXES,
+    described, folders = action.read_remote_many(candidates + [home, security] + beside + markers + config_folders,
+                                                 task_vars, folders=[security], suffixes=products.KEYSTORE_SUFFIXES,
                                                  folder_content=list(profile.default_store_names) + list(read_also))
     home = described[len(candidates)]['path'].rstrip('/') or '/'
     expanded_security = '%s/%s' % (home, profile.security_dir)
@@ -106,7 +109,8 @@ def read_home(action, profile, home, task_vars, extra=(), read_also=()):
     seen = {item['path']: item for item in described}
     seen.update({'%s/%s' % (expanded_security, name): item for name, item in listed.items()})
     first_beside = len(candidates) + 2
+    first_folder = first_beside + len(beside) + len(markers)
     return HomeRead(action, task_vars, home, expanded_security, seen, listed,
                     [item['path'] for item in described[first_beside:first_beside + len(beside)]],
-                    [item['path'] for item in described[len(candidates):first_beside]
-                     + described[first_beside + len(beside):]])
+                    [item['path'] for item in described[len(candidates):first_beside] + described[first_folder:]],
+                    [item['path'] for item in described[first_beside + len(beside):first_folder]])
