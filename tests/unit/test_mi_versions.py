@@ -44,6 +44,14 @@ def test_the_home_tells_its_version_and_1_2_reads_every_store_as_its_templates_d
     assert purposes['primary']['path'] == purposes['internal']['path'] == '%s/wso2carbon.jks' % security
     assert purposes['truststore']['path'] == '%s/client-truststore.jks' % security
     assert wso2_home.blocking_findings(info) == []
+    # what an operator is told: the shipped [keystore.tls], which 1.2 never reads, exposes no password; the internal
+    # keystore's default password is one only a later release lets them change
+    assert [found['purpose'] for found in info['findings'] if found['code'] == 'plaintext_password'] == [
+        'truststore']
+    internal = [found['message'] for found in info['findings']
+                if found['code'] == 'pack_default_keystore' and found['purpose'] == 'internal']
+    assert internal == ["The internal keystore still uses the pack's documented default password; Micro Integrator 1.2 "
+                        "hard-codes it (its carbon.xml), so only a later release can change it."]
     # 1.2 serves TLS from [keystore.primary] and hard-codes <InternalKeyStore>: the shipped [keystore.tls] and a
     # [keystore.internal] an operator adds name files the product never opens
     write_keystore(home / SECURITY / 'wso2mi.jks', CLUSTER_PASSWORD, 'wso2mi')

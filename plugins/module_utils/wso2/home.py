@@ -234,8 +234,8 @@ def _plaintext_findings(profile, file_keys, config_path):
     """A store password the configuration file writes in clear text (not a $secret{} reference)."""
     found = []
     for purpose in registry.STORE_PURPOSES:
-        if purpose not in profile.purposes:
-            continue
+        if purpose not in profile.purposes or profile.hard_codes(purpose):
+            continue  # a table the product never reads (Micro Integrator's [keystore.tls]) exposes nothing
         table = registry.get(purpose).table
         clear = [key for key in ('password', 'key_password')
                  if isinstance(file_keys.get('%s.%s' % (table, key)), str) and file_keys['%s.%s' % (table, key)]
@@ -331,6 +331,9 @@ def _keystore_purpose_findings(profile, purpose, described, values, store, keyst
     if password == products.DEFAULT_PASSWORD:
         advice = ('keep its key (data is encrypted with it) but give the keystore a password of your own'
                   if purpose == 'internal' else 'replace it with a keystore of your own')
+        pinned = profile.fixed.get(registry.get(purpose).setting('password'))
+        if pinned is not None and '$ref{' not in str(pinned):
+            advice = '%s hard-codes it (its carbon.xml), so only a later release can change it' % profile.label
         found.append(_finding(purpose, 'pack_default_keystore', 'warning', 'The %s keystore still uses the pack\'s '
                               'documented default password; %s.' % (purpose, advice)))
     if purpose in profile.key_password_equal and password is not None and key_password is not None and \
