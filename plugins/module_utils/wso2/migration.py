@@ -78,12 +78,11 @@ def migration_problems(before, after):
     """Purposes that do not read, after the migration, a PKCS12 store holding what they read before
     (the same key pair; for the truststore, the same certificates)."""
     problems = []
-    # a store the release hard-codes (Micro Integrator 1.2's internal one) is not the migration's
-    hard_coded = NodeRead(before).profile(before['product']).hard_codes if before.get('product') else (lambda name: False)
     for purpose in registry.MIGRATED_PURPOSES:
         old = (before.get('purposes') or {}).get(purpose)
         new = (after.get('purposes') or {}).get(purpose)
-        if not old or not new or hard_coded(purpose):
+        # a store the release hard-codes (Micro Integrator 1.2's internal one) is not the migration's
+        if not old or not new or NodeRead(before).hard_codes(purpose):
             continue
         old_store = NodeRead(before).store(old.get('path'))
         new_store = NodeRead(after).store(new.get('path'))

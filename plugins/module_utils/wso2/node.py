@@ -25,6 +25,12 @@ class NodeRead:
         """The profile of ``product`` the node's home was read with (its version's, given or told by the home)."""
         return products.profile_named(product, self.info.get('profile'))
 
+    def hard_codes(self, purpose: str) -> bool:
+        """Whether the node's release uses fixed settings for ``purpose`` whatever its table says (Micro Integrator's
+        [keystore.tls]); False for a read that names no product."""
+        product = self.info.get('product')
+        return bool(product) and self.profile(str(product)).hard_codes(purpose)
+
     @property
     def security_dir(self) -> str:
         """The product's security folder, relative to the home (repository/resources/security)."""

@@ -39,12 +39,11 @@ def server_tables(info, given=()):
     reads it through the follower's table by $ref{}), unless the product never reads it."""
     node = NodeRead(info)
     purposes = node.purposes
-    # a table the product's templates never read (Micro Integrator's [keystore.tls]) is left as it is
-    unread = node.profile(info['product']).hard_codes if info.get('product') else (lambda name: False)
     tables = {}
     for purpose in registry.REGISTRY:
         described = purposes.get(purpose.name)
-        if purpose.cluster is None or described is None or unread(purpose.name):
+        # a table the product's templates never read (Micro Integrator's [keystore.tls]) is left as it is
+        if purpose.cluster is None or described is None or node.hard_codes(purpose.name):
             continue
         if purpose.cluster.follows:
             if purpose.name in given or purpose.cluster.table_when_following or described.get('configured_in_file'):
