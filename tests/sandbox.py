@@ -35,6 +35,7 @@ def pack_keystores(folder):
     return keystore, truststore
 
 
+PACK_CIPHER_TEXT = {'enterprise_integrator': 'ei-7.cipher-text.properties'}
 PACK_VAULT_PROPERTIES = '# The secure vault, off until it is configured.\nsecVault.enabled=false\n'
 
 
@@ -46,6 +47,8 @@ def build_node(root, product, name, pack):
     # a pack ships its secure vault's folder beside the configuration, the vault off until the cipher tool runs
     (home / config).parent.joinpath('security').mkdir(exist_ok=True)
     (home / config).parent.joinpath('security', 'secret-conf.properties').write_text(PACK_VAULT_PROPERTIES)
+    if product in PACK_CIPHER_TEXT:  # a pack whose config tool does not render it ships it
+        shutil.copyfile(FIXTURES / PACK_CIPHER_TEXT[product], (home / config).parent / 'security' / 'cipher-text.properties')
     (home / SECURITY).mkdir(parents=True, exist_ok=True)
     keystore, truststore = pack_keystores(pack)
     shutil.copyfile(keystore, home / SECURITY / 'wso2carbon.jks')

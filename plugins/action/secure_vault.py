@@ -45,13 +45,19 @@ class ActionModule(RemoteFileAction):
         keystore = decoded(args['keystore_content'], 'keystore_content')
         properties = decoded(args['properties_content'], 'properties_content') if args.get('properties_content') \
             else None
+        cipher_text = decoded(args['cipher_text_content'], 'cipher_text_content') \
+            if args.get('cipher_text_content') else None
         config = decoded(args['content'], 'content')
-        outcome = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties)
+        outcome = secure_vault.run(args, home, config_path, config, lambda _path: keystore, properties,
+                                   cipher_text_bytes=cipher_text)
         result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
         conf_path = vault.properties_path(home, config_path)
         result.update(changed=bool(files), files_changed=sorted(files),
                       content=to_text(base64.b64encode(files.get(config_path, config))),
                       properties_content=to_text(base64.b64encode(files.get(conf_path, properties or b''))))
+        if result['cipher_text_file']:
+            result['cipher_text_content'] = to_text(base64.b64encode(
+                files.get(result['cipher_text_file'], cipher_text or b'')))
         if self._task.diff:
             result['diff'] = diff
         return result
@@ -64,10 +70,12 @@ class ActionModule(RemoteFileAction):
         with self.serialised(config_path, task_vars, write=not self._task.check_mode):
             outcome = secure_vault.run(args, read_home.home, config_path, config, read_home.read,
                                        read_home.read(properties_path), exists=lambda _folder, name: name in read_home.listed,
-                                       read_relative=lambda relative: read_home.read('%s/%s' % (read_home.home, relative)))
+                                       read_relative=lambda relative: read_home.read('%s/%s' % (read_home.home, relative)),
+                                       cipher_text_bytes=read_home.read(vault.cipher_text_path(read_home.home,
+                                                                                               config_path)))
             result, files, diff = outcome.result, _changed_files(outcome), outcome.diff
             if files and not self._task.check_mode:
-                # the properties first: the configuration is what the server reads at start
+                # the vault's files first: the configuration is what the server reads at start
                 ordered = sorted(files.items(), key=lambda item: item[0] == config_path)
                 writes = [{'path': path, 'content': to_text(base64.b64encode(data)),
                            'expected_sha256': read_home.seen[path].get('sha256', transport.ABSENT), 'mode': None,

@@ -100,6 +100,13 @@ def config_now(info, *results):
 
 
 @_sentences
+def store_now(info, path, *results):
+    """Base64 of the store at ``path`` as the last of ``results`` (in-memory tasks on stores) that changed it left it,
+    else as the preflight read it."""
+    return writes.store_now(info, path, list(results))
+
+
+@_sentences
 def claim_writes(info, items, clusters):
     return writes.claim(info, list(items or []), dict(clusters or {}))
 
@@ -173,6 +180,7 @@ class FilterModule:
             'claim_writes': claim_writes,
             'cluster_keystores': cluster_keystores,
             'config_now': config_now,
+            'store_now': store_now,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
             'keep_internal': keep_internal,

@@ -24,6 +24,11 @@ description:
     type and alias, C(keystore.identity.store.password=identity.store.password) and friends, and
     C(secretRepositories.file.algorithm) when O(transformation) is not the default). Other keys of the file are kept,
     and the file is left as it is when it already says all that, however it is written.
+  - Where the product's config tool does not render C(cipher-text.properties) from C([secrets]) (Enterprise
+    Integrator 7), the module writes that file too, beside C(secret-conf.properties), with each alias of C([secrets])
+    and its value, byte for byte. Its other aliases (a mediation's vault lookups) are kept, and one written by hand as
+    C([plaintext]) is encrypted as the cipher tool does, since the server decrypts every value of the file at start.
+    The file is left as it is when it already holds all that.
   - At start the server asks for the internal keystore's password, or reads it from C(password-tmp) (deleted after
     reading) or C(password-persist) in the product home. The product roles can write either (their
     C(keystore_password_file) variable).
@@ -114,6 +119,11 @@ options:
   properties_content:
     description: With O(in_memory=true), base64 of C(secret-conf.properties), when it exists.
     type: str
+  cipher_text_content:
+    description:
+      - With O(in_memory=true), base64 of C(cipher-text.properties), when it exists (read only where the product's
+        config tool does not render it).
+    type: str
 notes:
   - Symmetric encryption (Identity Server 7's C(ciphertool.sh -Dsymmetric), AES-GCM with a secret key) is not
     supported yet.
@@ -165,6 +175,13 @@ properties_file:
   returned: always
   type: str
   sample: /opt/wso2is/repository/conf/security/secret-conf.properties
+cipher_text_file:
+  description:
+    - The C(cipher-text.properties) the module writes, where the product's config tool does not render it from
+      C([secrets]) (Enterprise Integrator 7); null where the config tool renders it at start.
+  returned: always
+  type: str
+  sample: /opt/wso2ei/conf/security/cipher-text.properties
 internal_keystore:
   description: The keystore whose key encrypts the values.
   returned: always
@@ -208,6 +225,10 @@ content:
 properties_content:
   description: With O(in_memory=true), base64 of the resulting C(secret-conf.properties).
   returned: when O(in_memory=true)
+  type: str
+cipher_text_content:
+  description: With O(in_memory=true), base64 of the resulting C(cipher-text.properties).
+  returned: when O(in_memory=true) and RV(cipher_text_file) is not null
   type: str
 files_changed:
   description: With O(in_memory=true), the paths of the files whose results differ from what was given.

@@ -87,13 +87,16 @@ class HomeRead:
 
 def read_home(action, profile, home, task_vars, extra=(), read_also=()):
     """One module run that reads a product home as the product reads it: the configuration file candidates,
-    the secure vault's properties beside each, ``extra`` paths, the home and its security folder (where they
+    the secure vault's properties beside each (and its cipher-text.properties where the config tool does not render
+    it), ``extra`` paths, the home and its security folder (where they
     really are, for links) and every keystore-like file of that folder: the contents of the product's default
     stores and of the names matching ``read_also``, the names and sizes of the others (a store the configuration
     names among them is read when looked up)."""
     candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
     properties = [vault.properties_path(home, candidate) for candidate in candidates]
-    beside = properties + list(extra)
+    cipher_texts = [vault.cipher_text_path(home, candidate) for candidate in candidates] \
+        if not profile.renders_cipher_text else []
+    beside = properties + cipher_texts + list(extra)
     # the config tool's files that tell a release from another when no version is given: read, never written
     markers = ['%s/%s' % (home, name) for name in products.marker_files(profile.product)]
     # besides the home and its security folder, the folders a write may need: each configuration's own, and its

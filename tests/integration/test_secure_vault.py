@@ -16,7 +16,7 @@ import pytest
 import tomlkit
 import yaml
 
-from helpers import jdk_tool, java_class, sha256_file, tls_handshake
+from helpers import jdk_tool, java_class, keytool_entries, sha256_file, tls_handshake
 from sandbox import CONFIG, PACK_PASSWORD, SECURITY, build_cluster
 from test_roles import PASSWORD, play, recap
 
@@ -98,6 +98,10 @@ def tls_check(tmp_path, home, product, secrets):
                                _path(home, trust.get('file_name', 'client-truststore.jks')), trust.get('type', 'JKS'),
                                resolved(trust['password'], secrets))
     assert ok, detail
+
+
+def changed_counts(run):
+    return {host: counts['changed'] for host, counts in recap(run.stdout).items()}
 
 
 def fresh_controller(tmp_path):
@@ -253,4 +257,58 @@ def test_encryption_and_the_pkcs12_migration_compose(tmp_path, product, runs):
     if runs == 'migrate_after':
         again = play(inventory, product, '-e', 'product_role=%s' % product, playbook=migrate)
         assert {counts['changed'] for counts in recap(again.stdout).values()} == {0}, again.stdout[-3000:]
+    assert files_of(tmp_path) == before
+
+
+def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path):
+    """Enterprise Integrator 7 as shipped: [truststore] names wso2carbon.jks, the internal keystore's own file (one
+    password for both), and its config tool renders no cipher-text.properties, so the role writes it. The JDK reads
+    that file with java.util.Properties, as the runtime does, and decrypts every value with the internal key."""
+    product = 'enterprise_integrator'
+    variables = {'%s_%s' % (product, name): value for name, value in (
+        ('internal_keystore_password', INTERNAL), ('truststore_password', INTERNAL), ('encrypt_passwords', 'true'))}
+    inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
+    shipped = files_of(tmp_path)
+    predicted = play(inventory, product, '--check', '--diff')
+    assert files_of(tmp_path) == shipped, 'check mode wrote'
+    run = play(inventory, product)
+    assert changed_counts(run) == changed_counts(predicted), 'check mode predicts the run'
+    for name in NODES:
+        home = tmp_path / name
+        text = _config(home, product).read_text()
+        assert PASSWORD not in text and INTERNAL not in text
+        data = tomlkit.parse(text).unwrap()
+        secrets = decrypted(tmp_path, home, product)
+        assert secrets == {'keystore_password': PASSWORD, 'internal_keystore_password': INTERNAL,
+                           'truststore_password': INTERNAL}
+        tables = _tables(data)
+        assert {'keystore.tls', 'keystore.internal', 'truststore'} <= set(tables)
+        for table in tables.values():
+            for key in ('password', 'key_password'):
+                if key in table:
+                    resolved(table[key], secrets)
+        internal = data['keystore']['internal']
+        assert internal['file_name'] == data['truststore']['file_name'] == 'wso2carbon.jks'
+        cipher_text = _config(home, product).parent / 'security' / 'cipher-text.properties'
+        run = subprocess.run([jdk_tool('java'), '-cp', str(java_class('SecretCheck', tmp_path)), 'SecretCheck',
+                              str(_path(home, internal['file_name'])), 'JKS', INTERNAL, internal['alias'], INTERNAL,
+                              'RSA', '@%s' % cipher_text], capture_output=True, text=True, timeout=120, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
+        from_file = dict(line.split('=', 1) for line in run.stdout.splitlines())
+        assert {alias: from_file[alias] for alias in secrets} == secrets
+        # the pack's own [plaintext] placeholders are encrypted too: the runtime decrypts every value at start
+        assert from_file['Carbon.Security.KeyStore.Password'] == PACK_PASSWORD
+        assert not any(secret in cipher_text.read_text() for secret in (PASSWORD, INTERNAL, '[' + PACK_PASSWORD))
+        assert vault_properties(home, product)['secretRepositories.file.location'] == \
+            'conf/security/cipher-text.properties'
+        # the one file holds the internal key, the pack's CA entries and the cluster's certificate
+        tls_check(tmp_path, home, product, secrets)
+        shared = {entry['alias']: entry for entry in keytool_entries(home / SECURITY / 'wso2carbon.jks', INTERNAL)}
+        pack = {entry['alias'] for entry in keytool_entries(tmp_path / 'pack' / 'wso2carbon.jks', PACK_PASSWORD)}
+        assert pack <= set(shared) and shared['wso2carbon']['type'] == 'PrivateKeyEntry', sorted(shared)
+        served = keytool_entries(_path(home, data['keystore']['tls']['file_name']), PASSWORD)[0]['sha256']
+        assert served in {entry['sha256'] for entry in shared.values()}, 'the cluster certificate is trusted'
+    before = files_of(tmp_path)
+    rerun = play(inventory, product, env=fresh_controller(tmp_path))
+    assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
     assert files_of(tmp_path) == before

@@ -5,6 +5,7 @@ integration tests), idempotence by meaning, the refusals."""
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.tasks import secu
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import migration, vault
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import cipher
+from helpers import FIXTURES
 from homes import CONFIG, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, read, write_keystore
 
 SECRETS = {'keystore_password': 'Store-Secret-2026', 'admin_password': 'Admin-Secret-2026'}
@@ -28,8 +30,10 @@ def _run(home, product='identity_server', **given):
     options.update(given)
     config = home / CONFIG[product][1]
     properties = Path(vault.properties_path(str(home), str(config)))
+    cipher_text = Path(vault.cipher_text_path(str(home), str(config)))
     outcome = secure_vault.run(params(secure_vault, **options), str(home), str(config), config.read_bytes(), read,
-                               properties.read_bytes() if properties.exists() else None)
+                               properties.read_bytes() if properties.exists() else None,
+                               cipher_text_bytes=cipher_text.read_bytes() if cipher_text.exists() else None)
     assert outcome.changed == bool(outcome.files) and outcome.data is None
     return outcome.result, {item['path']: item['data'] for item in outcome.files}, outcome.diff
 
@@ -75,6 +79,45 @@ def test_values_are_encrypted_with_the_internal_key_and_a_rerun_changes_nothing(
     again, nothing, _diff = _run(home, product)
     assert nothing == {} and again['changes'] == []
     assert {path: Path(path).read_bytes() for path in files} == before
+
+
+def test_enterprise_integrator_gets_the_cipher_text_file_its_config_tool_does_not_render(tmp_path):
+    product = 'enterprise_integrator'
+    home = node(tmp_path, product, 'a')
+    shipped = Path(vault.cipher_text_path(str(home), str(home / CONFIG[product][1])))
+    shipped.parent.mkdir(parents=True)
+    shutil.copyfile(FIXTURES / 'ei-7.cipher-text.properties', shipped)  # every value a [plaintext] placeholder
+    shipped.write_text(shipped.read_text() + 'mediation_db=[Mediation-Db-2026]\n')
+    result, files, _diff = _run(home, product)
+    assert result['cipher_text_file'] == str(shipped) and str(shipped) in files
+    assert 'Mediation-Db-2026' not in ''.join(result['changes'])
+    _write(files)
+    key = _private_key(home)
+    written = vault.parse_properties(shipped.read_text())
+    stored = _secrets(home, product)
+    # the server reads [secrets] from this file alone: every alias, its value byte for byte
+    assert {alias: written[alias] for alias in stored} == stored
+    plain = {alias: key.decrypt(base64.b64decode(value), padding.PKCS1v15()).decode() for alias, value in written.items()}
+    assert {alias: plain[alias] for alias in SECRETS} == SECRETS
+    # the shipped placeholders and a mediation's own alias stay, encrypted: the server decrypts every value at start
+    assert plain['Carbon.Security.KeyStore.Password'] == PACK_PASSWORD and plain['UserManager.AdminUser.Password'] \
+        == 'admin' and plain['mediation_db'] == 'Mediation-Db-2026'
+    assert not any('[' in value for value in written.values())
+    before = shipped.read_bytes()
+    again, nothing, _diff = _run(home, product)
+    assert nothing == {} and again['changes'] == [] and shipped.read_bytes() == before
+    # an alias taken out of [secrets] leaves the file too; the others stay byte for byte
+    removed, files, _diff = _run(home, product, secrets={'admin_password': ''}, state='absent')
+    _write(files)
+    left = vault.parse_properties(shipped.read_text())
+    assert 'admin_password' not in left and left['keystore_password'] == written['keystore_password']
+    assert left['mediation_db'] == written['mediation_db']
+
+
+def test_products_whose_config_tool_renders_it_get_no_cipher_text_file(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    result, files, _diff = _run(home)
+    assert result['cipher_text_file'] is None and not any(path.endswith('cipher-text.properties') for path in files)
 
 
 def test_oaep_is_used_when_named_and_a_change_of_transformation_re_encrypts(tmp_path):

@@ -83,6 +83,19 @@ def test_the_configuration_now_is_the_last_step_that_changed_it(tmp_path):
     assert writes.config_now(info, [{'changed': False, 'content': 'AAAA'}]) == read
 
 
+def test_a_store_now_is_the_last_step_that_changed_that_very_file(tmp_path):
+    product = 'enterprise_integrator'  # ships wso2carbon.jks as its internal keystore and its truststore
+    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
+    shared = info['purposes']['truststore']['path']
+    assert shared == info['purposes']['internal']['path']
+    read = info['contents'][shared]['content']
+    assert writes.store_now(info, shared, []) == read
+    trusted = {'changed': True, 'path': shared, 'content': 'AAAA'}
+    assert writes.store_now(info, shared, [trusted, {'skipped': True}, None]) == 'AAAA'
+    assert writes.store_now(info, shared, [dict(trusted, path=shared + '.other')]) == read
+    assert writes.store_now(info, shared, [dict(trusted, changed=False)]) == read
+
+
 def test_a_cluster_keystore_shows_its_entries_and_never_lands_on_someone_elses_file(tmp_path):
     product = 'api_manager'
     _own_keystore(node(tmp_path, product, 'a'), product)
@@ -108,13 +121,16 @@ def test_the_vault_files_a_node_writes_are_owned_like_its_configuration_and_hide
                'properties_content': _b64(b'secVault.enabled=true\n'), 'files_changed': []}
     flow = _flow(product, encrypt_passwords=True, internal_keystore_password='Internal-1', keystore_password_file='tmp')
     items = writes.vault_files(info, flow, vaulted)
+    # each file against what the preflight read (none here), whatever the step that computed it started from
     assert [(item['path'], item['owner_like'], item['result']['changed']) for item in items] == [
-        (vaulted['properties_file'], info['config_file'], False),
+        (vaulted['properties_file'], info['config_file'], True),
         (str(tmp_path / 'a' / 'password-tmp'), info['config_file'], True)]
     assert base64.b64decode(items[1]['result']['content']) == b'Internal-1\n'
     assert 'Internal-1' not in str(items[1]['result']['shown_diff'])
-    written = dict(info, contents=dict(info['contents'], **{items[1]['path']: {'content': items[1]['result']['content']}}))
-    assert not writes.vault_files(written, flow, vaulted)[1]['result']['changed'], 'the file already says it'
+    written = dict(info, contents=dict(info['contents'], **{item['path']: {'content': item['result']['content']}
+                                                            for item in items}))
+    assert not any(item['result']['changed'] for item in writes.vault_files(written, flow, vaulted)), \
+        'the files already say it'
     assert writes.vault_files(info, _flow(product), vaulted) == [] and writes.vault_files(info, flow, None) == []
     steps = {'config': dict(vaulted, changed=True, content=_b64(b'[secrets]\nx = "y"\n'),
                             files_changed=[vaulted['properties_file']])}

@@ -27,6 +27,7 @@ ARGUMENT_SPEC = dict(
     path=dict(type='path'),
     keystore_content=dict(type='str', no_log=True),
     properties_content=dict(type='str', no_log=True),
+    cipher_text_content=dict(type='str', no_log=True),
 )
 SPEC_RULES = dict(required_if=[('in_memory', True, ('content', 'path', 'keystore_content'))])
 
@@ -37,13 +38,15 @@ def secret_values(params):
 
 
 def run(params, home, config_path, config_bytes, read_keystore, properties_bytes, exists=lambda folder, name: False,
-        read_relative=None):
+        read_relative=None, cipher_text_bytes=None):
     """``read_keystore(path)``: the bytes of the internal keystore, or None; ``properties_bytes``: those of
-    secret-conf.properties (None: absent). ``exists(folder, name)``: whether the security folder holds a file of
-    that name, ``read_relative(path under the home)``: a file's bytes or None (both for a home without version).
+    secret-conf.properties, ``cipher_text_bytes`` those of cipher-text.properties (None: absent). ``exists(folder,
+    name)``: whether the security folder holds a file of that name, ``read_relative(path under the home)``: a file's
+    bytes or None (both for a home without version).
 
-    Returns an Outcome whose ``files`` are the files that change (the configuration, secret-conf.properties), each
-    with its new bytes; ``data`` is None: the files are written together, by the action plugin."""
+    Returns an Outcome whose ``files`` are the files that change (the configuration, secret-conf.properties, and
+    cipher-text.properties where the product's config tool does not render it), each with its new bytes; ``data`` is
+    None: the files are written together, by the action plugin."""
     text = toml_edit.decode(config_bytes, config_path)
     data = toml_edit.parse(text, config_path).unwrap()
     profile = products.profile_for(params['product'], params.get('version'))
@@ -91,9 +94,19 @@ def run(params, home, config_path, config_bytes, read_keystore, properties_bytes
         files[conf_path] = new_properties.encode('utf-8')
         changes.extend('%s: %s' % (conf_path, change) for change in property_changes)
     after = data if new_text == text else toml_edit.parse(new_text, config_path).unwrap()
+    cipher_text_path = None
+    if not profile.renders_cipher_text:
+        cipher_text_path = vault.cipher_text_path(home, config_path)
+        new_cipher_text, cipher_text_changes = vault.plan_cipher_text(
+            cipher_text_bytes.decode('utf-8', 'replace') if cipher_text_bytes is not None else None,
+            after.get(vault.SECRETS_TABLE) or {}, removals, key, transformation)
+        if new_cipher_text is not None:
+            files[cipher_text_path] = new_cipher_text.encode('utf-8')
+            changes.extend('%s: %s' % (cipher_text_path, change) for change in cipher_text_changes)
     result = {
         'config_file': config_path,
         'properties_file': conf_path,
+        'cipher_text_file': cipher_text_path,
         'internal_keystore': {'path': keystore_path, 'alias': key.alias, 'fingerprint_sha256': key.fingerprint},
         'transformation': transformation,
         'aliases': sorted((after.get(vault.SECRETS_TABLE) or {}).keys()),

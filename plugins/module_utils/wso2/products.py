@@ -66,6 +66,9 @@ class Profile:
     # (file under the home, dotted key, value): the config tool's default.json value that tells this profile's homes
     # from those of the product's other profiles
     marker: tuple = ()
+    # whether the config tool renders cipher-text.properties from [secrets] at start; where it does not (Enterprise
+    # Integrator 7), the secure vault's writer writes that file itself
+    renders_cipher_text: bool = True
 
     def __post_init__(self):
         # a purpose the registry says falls back to another's table takes its keys from there, as default.json does
@@ -219,6 +222,8 @@ def _micro_integrator():
 
 
 def _enterprise_integrator():
+    # From the config tool of wso2/product-ei's TOML configuration: its templates render no cipher-text.properties, so
+    # the [secrets] the cipher tool writes reach the server only through a file written beside secret-conf.properties.
     defaults = {}
     defaults.update(_keystore_defaults('keystore.tls', 'wso2carbon.jks', 'JKS'))
     defaults.update(_refs('keystore.primary', 'keystore.tls'))
@@ -227,7 +232,8 @@ def _enterprise_integrator():
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile(product='enterprise_integrator', label='Enterprise Integrator 7',
                    config_candidates=('conf/ei.toml', 'conf/deployment.toml'), defaults=defaults,
-                   file_name_style='bare', security_dir=SECURITY_DIR, versions=('7.0.0', '7.1.0'))
+                   file_name_style='bare', security_dir=SECURITY_DIR, versions=('7.0.0', '7.1.0'),
+                   renders_cipher_text=False)
 
 
 PROFILES = {

@@ -39,6 +39,8 @@ ALGORITHM_PROPERTY = 'secretRepositories.file.algorithm'
 CALLBACK_HANDLER = 'org.wso2.carbon.securevault.DefaultSecretCallbackHandler'
 PROPERTIES_HEADER = ('# WSO2 secure vault: written by carbon.keystores.secure_vault, as ciphertool.sh -Dconfigure '
                      'writes it.\n')
+CIPHER_TEXT_HEADER = ('# WSO2 secure vault: the encrypted values by alias, written by carbon.keystores.secure_vault from '
+                      'the [secrets] table\n# (this product\'s config tool does not render this file).\n')
 
 
 def config_folder(home, config_path):
@@ -50,6 +52,11 @@ def config_folder(home, config_path):
 def properties_path(home, config_path):
     """Where secret-conf.properties is, for the configuration file at ``config_path``."""
     return '%s/%s/security/%s' % (home.rstrip('/'), config_folder(home, config_path), PROPERTIES_FILE)
+
+
+def cipher_text_path(home, config_path):
+    """Where cipher-text.properties is (secret-conf.properties names it), for the configuration at ``config_path``."""
+    return '%s/%s/security/%s' % (home.rstrip('/'), config_folder(home, config_path), CIPHER_TEXT_FILE)
 
 
 def transformation_of(properties_bytes):
@@ -221,6 +228,13 @@ def mask_secrets_table(text):
     return ''.join(masked)
 
 
+def mask_properties(content):
+    """The text of a properties file (``content``: base64) with every value masked, for a diff that shows which
+    aliases of cipher-text.properties change, never a value (one written by hand in brackets is plaintext)."""
+    text = base64.b64decode(content or '').decode('utf-8', 'replace')
+    return ''.join('%s=********\n' % _escape(alias, True) for alias in parse_properties(text))
+
+
 # --- secret-conf.properties ---------------------------------------------------------------
 
 def secret_conf(keystore_path, store_type, alias, cipher_text_location, transformation):
@@ -327,3 +341,38 @@ def plan_properties(current_text, wanted):
     changes = ['created the secure vault configuration'] if current_text is None else [
         'set %s' % ', '.join(differing + ([ALGORITHM_PROPERTY + ' (removed)'] if stale_algorithm else []))]
     return text, changes
+
+
+# --- cipher-text.properties ---------------------------------------------------------------
+
+def plan_cipher_text(current_text, secrets, removed, key, transformation):
+    """(new text or None when the file already holds every value, [changes]) of cipher-text.properties for a product
+    whose config tool does not render it from ``[secrets]`` (Enterprise Integrator 7): the runtime decrypts every
+    value of this file at start. ``secrets``: the [secrets] table as it will be; ``removed``: aliases taken out of it.
+    Other aliases (a mediation's vault-lookup) are kept; a hand-written "[plaintext]" among them is encrypted, as
+    the cipher tool encrypts this file, since the runtime would fail to decrypt it at start."""
+    current = parse_properties(current_text) if current_text is not None else {}
+    wanted, changes = {}, []
+    for alias, value in current.items():
+        if alias in secrets or alias in removed:
+            continue
+        plaintext = hand_written_plaintext(value)
+        found, used = (None, None) if plaintext is not None else key.plaintext_of(value, transformation)
+        if plaintext is not None:
+            wanted[alias] = key.encrypt(plaintext, transformation)
+            changes.append('encrypted %s, written by hand as plaintext' % alias)
+        elif found is not None and used != transformation:
+            # the runtime decrypts every value with the one transformation secret-conf.properties names
+            wanted[alias] = key.encrypt(found, transformation)
+            changes.append('re-encrypted %s with %s (it was encrypted with %s)' % (alias, transformation, used))
+        else:
+            wanted[alias] = value
+    wanted.update((alias, str(value)) for alias, value in secrets.items())
+    if current_text is not None and current == wanted:
+        return None, []
+    set_aliases = sorted(alias for alias in secrets if current.get(alias) != str(secrets[alias]))
+    changes.extend(['set %s' % ', '.join(set_aliases)] if set_aliases else [])
+    changes.extend(['removed %s' % ', '.join(sorted(set(removed) & set(current)))] if set(removed) & set(current) else [])
+    ordered = sorted(secrets) + sorted(alias for alias in wanted if alias not in secrets)
+    return CIPHER_TEXT_HEADER + ''.join('%s=%s\n' % (_escape(alias, True), _escape(wanted[alias], False))
+                                        for alias in ordered), changes or ['wrote the values of [secrets]']

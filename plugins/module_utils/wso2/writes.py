@@ -55,7 +55,10 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
     config = info['config_file']
     truststore = ((info.get('purposes') or {}).get('truststore') or {}).get('path')
     computed = [{'path': truststore, 'result': steps.get('truststore')}] if truststore else []
-    computed.extend(vault_files(info, flow, steps.get('config')))
+    # the vault's files as the last step that encrypted leaves them (passwords.yml adds the new store passwords)
+    vaulted = steps.get('password_config') if 'properties_file' in (steps.get('password_config') or {}) \
+        else steps.get('config')
+    computed.extend(vault_files(info, flow, vaulted))
     computed.append({'path': config, 'result': steps.get('config'), 'text': True})
     computed.extend({'path': result['item']['path'], 'result': result} for result in steps.get('internal') or [])
     computed.append({'path': config, 'result': steps.get('password_config'), 'text': True})
@@ -98,6 +101,16 @@ def config_now(info, results):
         if changed(result):
             return result['content']
     return preflight_read(info, info['config_file']).get('content', '')
+
+
+def store_now(info, path, results):
+    """Base64 of the store at ``path`` as the last of ``results`` (in-memory tasks on stores) that changed that very
+    file left it, else as the preflight read it: Enterprise Integrator ships one file as its internal keystore and its
+    truststore, and the internal keystore's new password must not undo the certificates the truststore step added."""
+    for result in reversed(results):
+        if changed(result) and result.get('path') == path:
+            return result['content']
+    return preflight_read(info, path).get('content', '')
 
 
 def changed(result):
@@ -180,7 +193,8 @@ def config_text(data):
 
 def vault_files(info, flow, vaulted):
     """encrypt_passwords: the secure vault's files among a node's writes (node_writes' computed items), owned like the
-    configuration: secret-conf.properties as vault.yml computed it (``vaulted``: its result), and with
+    configuration: secret-conf.properties (and cipher-text.properties where the product's config tool does not render
+    it) as vault.yml computed it (``vaulted``: its result), and with
     keystore_password_file the internal keystore's password in password-persist or password-tmp, for the server to
     read at start."""
     if not flow.get('encrypt_passwords') or not vaulted or vaulted.get('skipped') or 'properties_file' not in vaulted:
@@ -189,9 +203,19 @@ def vault_files(info, flow, vaulted):
     properties = vaulted['properties_file']
     before = base64.b64decode(preflight_read(info, properties).get('content', '')).decode('utf-8', 'replace')
     after = base64.b64decode(vaulted['properties_content']).decode('utf-8', 'replace')
+    # each against what the preflight read: the step that encrypted last started from an earlier step's files
     items = [{'path': properties, 'owner_like': config,
-              'result': {'changed': properties in vaulted['files_changed'], 'content': vaulted['properties_content'],
+              'result': {'changed': preflight_read(info, properties).get('content', '') != vaulted['properties_content'],
+                         'content': vaulted['properties_content'],
                          'shown_diff': {'before': before, 'after': after}}}]
+    if vaulted.get('cipher_text_file'):
+        # the product's config tool does not render it: the values of [secrets], as the vault step left them
+        cipher_text = vaulted['cipher_text_file']
+        items.append({'path': cipher_text, 'owner_like': config, 'result': {
+            'changed': preflight_read(info, cipher_text).get('content', '') != vaulted['cipher_text_content'],
+            'content': vaulted['cipher_text_content'],
+            'shown_diff': {'before': vault.mask_properties(preflight_read(info, cipher_text).get('content', '')),
+                           'after': vault.mask_properties(vaulted['cipher_text_content'])}}})
     if flow.get('keystore_password_file', 'none') != 'none':
         path = '%s/password-%s' % (str(info['home']).rstrip('/'), flow['keystore_password_file'])
         content = base64.b64encode(('%s\n' % flow['vault_password']).encode('utf-8')).decode('ascii')
