@@ -224,6 +224,25 @@ def test_product_info_reads_secret_references_through_the_vault_and_names_clear_
         'The $secret{} values of %s cannot be decrypted' % (home / CONFIG[product][1]))
 
 
+def test_product_info_resolves_enterprise_integrators_secrets_from_the_file_the_server_reads(tmp_path):
+    product = 'enterprise_integrator'
+    home = node(tmp_path, product, 'a')
+    _write(_run(home, product, secrets={'keystore_password': PACK_PASSWORD})[1])
+    reference = {'password': '$secret{keystore_password}', 'key_password': '$secret{keystore_password}'}
+    apply_tables(inspect(home, product), {'keystore.tls': dict(reference)})
+    resolved = inspect(home, product, internal_keystore_password=PACK_PASSWORD)
+    assert resolved['secrets']['tls']['password'] == PACK_PASSWORD
+    assert 'secret_unresolved' not in {f['code'] for f in resolved['findings']}
+    # [secrets] alone (the cipher tool run by hand) leaves the server without the value: the audit says where
+    cipher_text = Path(vault.cipher_text_path(str(home), str(home / CONFIG[product][1])))
+    cipher_text.unlink()
+    missing = inspect(home, product, internal_keystore_password=PACK_PASSWORD)
+    assert [f['message'] for f in missing['findings'] if f['code'] == 'secret_unresolved'] == [
+        'keystore.tls.key_password = $secret{keystore_password} in %s: %s (the config tool of Enterprise Integrator 7 '
+        'renders none from [secrets]) has no such alias with the internal key \'wso2carbon\'.'
+        % (home / CONFIG[product][1], cipher_text)]
+
+
 @pytest.mark.parametrize('spelled', ['absolute', 'relative'])
 def test_the_migration_points_the_vault_at_the_pkcs12_twin_and_keeps_every_other_line(tmp_path, spelled):
     home = node(tmp_path, 'identity_server', 'a')

@@ -183,18 +183,26 @@ def _from_secure_vault(profile, home, config_path, settings, file_keys, data, re
                                      config_path, str(exc).rstrip('.') + '.')))
         return settings
     transformation = vault.transformation_of(read(vault.properties_path(home, config_path)))
+    # what the server decrypts: [secrets] as the config tool renders it, or the cipher-text.properties a product whose
+    # config tool renders none (Enterprise Integrator 7) reads as it is
+    source, secrets = '[secrets]', data.get(vault.SECRETS_TABLE)
+    if not profile.renders_cipher_text:
+        cipher_text_path = vault.cipher_text_path(home, config_path)
+        cipher_text = read(cipher_text_path)
+        source = cipher_text_path + ' (the config tool of %s renders none from [secrets])' % profile.label
+        secrets = vault.parse_properties(cipher_text.decode('utf-8', 'replace')) if cipher_text is not None else {}
     resolved = dict(settings)
     reported = set()
     # the keys the file writes first: a key that only follows one by $ref{} is not reported a second time
     for name, alias in sorted(referring.items(), key=lambda item: (item[0] not in file_keys, item[0])):
-        plain = vault.resolve(settings[name], data.get(vault.SECRETS_TABLE), key, transformation)
+        plain = vault.resolve(settings[name], secrets, key, transformation)
         if plain is None and alias not in reported:
             reported.add(alias)
             findings.append(_finding(_purpose_of(name), 'secret_unresolved', 'error', '%s = $secret{%s} in %s: '
-                                     '[secrets] %s with the internal key %r.' % (
-                                         name, alias, config_path, 'has no such alias' if alias not in (
-                                             data.get(vault.SECRETS_TABLE) or {}) else 'holds a value that does not '
-                                         'decrypt', key.alias), alias=alias))
+                                     '%s %s with the internal key %r.' % (
+                                         name, alias, config_path, source, 'has no such alias' if alias not in (
+                                             secrets or {}) else 'holds a value that does not decrypt', key.alias),
+                                     alias=alias))
         elif plain is not None:
             resolved[name] = plain
     return resolved
