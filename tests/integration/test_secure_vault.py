@@ -28,6 +28,8 @@ STORE_TABLES = ('keystore.primary', 'keystore.tls', 'keystore.internal', 'trusts
 
 
 def _config(home, product):
+    if (home / 'conf' / 'ei.toml').exists():  # Enterprise Integrator's documented name; the pack ships the other
+        return home / 'conf' / 'ei.toml'
     return home / CONFIG[product][1]
 
 
@@ -260,7 +262,8 @@ def test_encryption_and_the_pkcs12_migration_compose(tmp_path, product, runs):
     assert files_of(tmp_path) == before
 
 
-def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path):
+@pytest.mark.parametrize('config_name', ['deployment.toml', 'ei.toml'])
+def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path, config_name):
     """Enterprise Integrator 7 as shipped: [truststore] names wso2carbon.jks, the internal keystore's own file (one
     password for both), and its config tool renders no cipher-text.properties, so the role writes it. The JDK reads
     that file with java.util.Properties, as the runtime does, and decrypts every value with the internal key."""
@@ -268,6 +271,8 @@ def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path):
     variables = {'%s_%s' % (product, name): value for name, value in (
         ('internal_keystore_password', INTERNAL), ('truststore_password', INTERNAL), ('encrypt_passwords', 'true'))}
     inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
+    for name in NODES:
+        (tmp_path / name / 'conf' / 'deployment.toml').rename(tmp_path / name / 'conf' / config_name)
     shipped = files_of(tmp_path)
     predicted = play(inventory, product, '--check', '--diff')
     assert files_of(tmp_path) == shipped, 'check mode wrote'
@@ -275,6 +280,7 @@ def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path):
     assert changed_counts(run) == changed_counts(predicted), 'check mode predicts the run'
     for name in NODES:
         home = tmp_path / name
+        assert sorted(path.name for path in (home / 'conf').glob('*.toml')) == [config_name]
         text = _config(home, product).read_text()
         assert PASSWORD not in text and INTERNAL not in text
         data = tomlkit.parse(text).unwrap()
