@@ -13,6 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, cluster_keys, home, migration, node_tables, rotations, settings, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
 
 
 def _sentences(function):
@@ -107,6 +108,14 @@ def store_now(info, path, *results):
 
 
 @_sentences
+def read_version(info):
+    """A version of the release a node's read stands for (the first its profile covers): what an in-memory step that
+    cannot look at the home itself is told, so that it reads the configuration as that release does."""
+    node = NodeRead(info)
+    return node.profile(str(node.info.get('product'))).versions[0]
+
+
+@_sentences
 def claim_writes(info, items, clusters):
     return writes.claim(info, list(items or []), dict(clusters or {}))
 
@@ -181,6 +190,7 @@ class FilterModule:
             'cluster_keystores': cluster_keystores,
             'config_now': config_now,
             'store_now': store_now,
+            'read_version': read_version,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,
             'keep_internal': keep_internal,

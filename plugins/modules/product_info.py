@@ -48,7 +48,8 @@ options:
     description:
       - The product version, where defaults differ between versions (Identity Server 7.1 and later use PKCS12
         keystores; Micro Integrator 1.2 reads names after the security folder and hard-codes its internal keystore,
-        4.x reads them from the home and has no C([keystore.tls])). When not given, the home decides, Micro
+        4.x reads them from the home and has no C([keystore.tls]); Enterprise Integrator 7 hard-codes its internal
+        keystore too). When not given, the home decides, Micro
         Integrator by its config tool's C(repository/resources/conf/default.json), Identity Server by the primary
         keystore its configuration names, else which default keystore its security folder holds; RV(profile) says
         which profile applied.

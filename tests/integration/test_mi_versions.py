@@ -108,10 +108,12 @@ def _judged(tmp_path, home, release, vaulted=False):
     fingerprint of the primary and internal keys."""
     secrets = {}
     if vaulted:
+        # the internal keystore as the release opens it: 1.2 with the pack's password it hard-codes
         internal = mi_releases.stores(home, release, secret=lambda alias: INTERNAL)['internal']
         data = tomlkit.parse((home / 'conf' / 'deployment.toml').read_text()).unwrap()
         done = subprocess.run([jdk_tool('java'), '-cp', str(java_class('SecretCheck', tmp_path)), 'SecretCheck',
-                               str(internal['path']), internal['type'], INTERNAL, internal['alias'], INTERNAL, 'RSA']
+                               str(internal['path']), internal['type'], internal['password'], internal['alias'],
+                               internal['key_password'], 'RSA']
                               + ['%s=%s' % item for item in sorted(data['secrets'].items())],
                               capture_output=True, text=True, timeout=120, check=True)
         secrets = dict(line.split('=', 1) for line in done.stdout.splitlines())
@@ -138,11 +140,13 @@ def test_every_release_opens_what_the_role_wrote_as_its_own_rules_resolve(tmp_pa
     if scenario == 'encrypt_passwords':
         variables.update(micro_integrator_encrypt_passwords=True, micro_integrator_internal_keystore_password=INTERNAL)
     if release == '1.2.0' and scenario == 'encrypt_passwords':
+        # 1.2 opens its internal keystore with the pack's password whatever the file says: another one is refused
         before = node_files(tmp_path, NODES)
         refused = run(inventory, PRODUCT, variables, check=False, secrets=(INTERNAL,))
-        assert refused.returncode != 0 and 'micro_integrator_encrypt_passwords cannot take effect' in refused.stdout
+        assert refused.returncode != 0 and 'micro_integrator_internal_keystore_password cannot take effect' in \
+            refused.stdout and 'Micro Integrator 1.2' in refused.stdout
         assert node_files(tmp_path, NODES) == before
-        return
+        variables['micro_integrator_internal_keystore_password'] = PACK_PASSWORD  # the vault opens the key with it
     before = node_files(tmp_path, NODES)
     check = run(inventory, PRODUCT, variables, extra=['--check', '--diff'], secrets=(INTERNAL,))
     assert node_files(tmp_path, NODES) == before, 'check mode writes nothing'

@@ -49,14 +49,15 @@ def _path(home, file_name):
     return home / file_name if '/' in file_name else home / SECURITY / file_name
 
 
-def decrypted(tmp_path, home, product, transformation='RSA'):
-    """{alias: plaintext} of [secrets], decrypted by the JDK with the internal key ([keystore.internal])."""
+def decrypted(tmp_path, home, product, transformation='RSA', internal=None, password=INTERNAL):
+    """{alias: plaintext} of [secrets], decrypted by the JDK with the internal key ([keystore.internal], or
+    ``internal``: the settings a product that hard-codes it uses) opened with ``password``."""
     data = tomlkit.parse(_config(home, product).read_text()).unwrap()
-    internal = data['keystore']['internal']
+    internal = internal or data['keystore']['internal']
     classes = java_class('SecretCheck', tmp_path)
     values = ['%s=%s' % (alias, value) for alias, value in sorted(data['secrets'].items())]
     run = subprocess.run([jdk_tool('java'), '-cp', str(classes), 'SecretCheck', str(_path(home, internal['file_name'])),
-                          internal.get('type', 'JKS'), INTERNAL, internal['alias'], INTERNAL, transformation] + values,
+                          internal.get('type', 'JKS'), password, internal['alias'], password, transformation] + values,
                          capture_output=True, text=True, timeout=120, check=True)
     return dict(line.split('=', 1) for line in run.stdout.splitlines())
 
@@ -262,17 +263,24 @@ def test_encryption_and_the_pkcs12_migration_compose(tmp_path, product, runs):
     assert files_of(tmp_path) == before
 
 
+# Enterprise Integrator 7's runtime (Micro Integrator 1.0, wso2/micro-integrator v1.0.0) ships a carbon.xml no template
+# renders: <InternalKeyStore> is the pack's wso2carbon.jks with the password wso2carbon, whatever [keystore.internal] says.
+EI_INTERNAL = {'file_name': 'wso2carbon.jks', 'type': 'JKS', 'alias': 'wso2carbon'}
+
+
 @pytest.mark.parametrize('config_name', ['deployment.toml', 'ei.toml'])
 def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path, config_name):
-    """Enterprise Integrator 7 as shipped: [truststore] names wso2carbon.jks, the internal keystore's own file (one
-    password for both), and its config tool renders no cipher-text.properties, so the role writes it. The JDK reads
-    that file with java.util.Properties, as the runtime does, and decrypts every value with the internal key."""
+    """Enterprise Integrator 7 as shipped: its carbon.xml opens the internal keystore, wso2carbon.jks, with the password
+    wso2carbon, and [truststore] names that same file; its config tool renders no cipher-text.properties, so the role
+    writes it. The JDK reads that file with java.util.Properties, as the runtime does, and decrypts every value with
+    the internal key, opened as carbon.xml opens it."""
     product = 'enterprise_integrator'
     variables = {'%s_%s' % (product, name): value for name, value in (
-        ('internal_keystore_password', INTERNAL), ('truststore_password', INTERNAL), ('encrypt_passwords', 'true'))}
+        ('internal_keystore_password', PACK_PASSWORD), ('encrypt_passwords', 'true'))}
     inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
     for name in NODES:
         (tmp_path / name / 'conf' / 'deployment.toml').rename(tmp_path / name / 'conf' / config_name)
+    pack = sha256_file(tmp_path / NODES[0] / SECURITY / 'wso2carbon.jks')
     shipped = files_of(tmp_path)
     predicted = play(inventory, product, '--check', '--diff')
     assert files_of(tmp_path) == shipped, 'check mode wrote'
@@ -282,39 +290,86 @@ def test_enterprise_integrator_vault_on_the_shipped_configuration(tmp_path, conf
         home = tmp_path / name
         assert sorted(path.name for path in (home / 'conf').glob('*.toml')) == [config_name]
         text = _config(home, product).read_text()
-        assert PASSWORD not in text and INTERNAL not in text
+        assert PASSWORD not in text
         data = tomlkit.parse(text).unwrap()
-        secrets = decrypted(tmp_path, home, product)
-        assert secrets == {'keystore_password': PASSWORD, 'internal_keystore_password': INTERNAL,
-                           'truststore_password': INTERNAL}
+        secrets = decrypted(tmp_path, home, product, internal=EI_INTERNAL, password=PACK_PASSWORD)
+        # [keystore.internal] is not read, so not written: the vault holds what the tables the product reads name
+        assert secrets == {'keystore_password': PASSWORD, 'truststore_password': PACK_PASSWORD}
+        assert 'internal' not in data['keystore']
         tables = _tables(data)
-        assert {'keystore.tls', 'keystore.internal', 'truststore'} <= set(tables)
+        assert {'keystore.tls', 'truststore'} <= set(tables)
         for table in tables.values():
             for key in ('password', 'key_password'):
                 if key in table:
                     resolved(table[key], secrets)
-        internal = data['keystore']['internal']
-        assert internal['file_name'] == data['truststore']['file_name'] == 'wso2carbon.jks'
+        assert data['truststore']['file_name'] == EI_INTERNAL['file_name']
         cipher_text = _config(home, product).parent / 'security' / 'cipher-text.properties'
         run = subprocess.run([jdk_tool('java'), '-cp', str(java_class('SecretCheck', tmp_path)), 'SecretCheck',
-                              str(_path(home, internal['file_name'])), 'JKS', INTERNAL, internal['alias'], INTERNAL,
-                              'RSA', '@%s' % cipher_text], capture_output=True, text=True, timeout=120, check=False)
+                              str(home / SECURITY / EI_INTERNAL['file_name']), 'JKS', PACK_PASSWORD, EI_INTERNAL['alias'],
+                              PACK_PASSWORD, 'RSA', '@%s' % cipher_text], capture_output=True, text=True, timeout=120,
+                             check=False)
         assert run.returncode == 0, run.stdout + run.stderr
         from_file = dict(line.split('=', 1) for line in run.stdout.splitlines())
         assert {alias: from_file[alias] for alias in secrets} == secrets
         # the pack's own [plaintext] placeholders are encrypted too: the runtime decrypts every value at start
-        assert from_file['Carbon.Security.KeyStore.Password'] == PACK_PASSWORD
-        assert not any(secret in cipher_text.read_text() for secret in (PASSWORD, INTERNAL, '[' + PACK_PASSWORD))
-        assert vault_properties(home, product)['secretRepositories.file.location'] == \
-            'conf/security/cipher-text.properties'
-        # the one file holds the internal key, the pack's CA entries and the cluster's certificate
+        assert from_file['UserManager.AdminUser.Password'] == 'admin'
+        assert PASSWORD not in cipher_text.read_text() and '[' not in cipher_text.read_text().split('\n', 2)[2]
+        properties = vault_properties(home, product)
+        assert properties['secretRepositories.file.location'] == 'conf/security/cipher-text.properties'
+        assert properties['keystore.identity.location'] == str(home / SECURITY / EI_INTERNAL['file_name'])
+        # the one file holds the internal key as the pack made it, its CA entries and the cluster's certificate
         tls_check(tmp_path, home, product, secrets)
-        shared = {entry['alias']: entry for entry in keytool_entries(home / SECURITY / 'wso2carbon.jks', INTERNAL)}
-        pack = {entry['alias'] for entry in keytool_entries(tmp_path / 'pack' / 'wso2carbon.jks', PACK_PASSWORD)}
-        assert pack <= set(shared) and shared['wso2carbon']['type'] == 'PrivateKeyEntry', sorted(shared)
+        shared = {entry['alias']: entry for entry in keytool_entries(home / SECURITY / 'wso2carbon.jks', PACK_PASSWORD)}
+        original = keytool_entries(tmp_path / 'pack' / 'wso2carbon.jks', PACK_PASSWORD)
+        assert {entry['alias']: entry['sha256'] for entry in original} == {
+            alias: shared[alias]['sha256'] for alias in (entry['alias'] for entry in original)}
         served = keytool_entries(_path(home, data['keystore']['tls']['file_name']), PASSWORD)[0]['sha256']
         assert served in {entry['sha256'] for entry in shared.values()}, 'the cluster certificate is trusted'
+    assert sha256_file(tmp_path / NODES[0] / SECURITY / 'wso2carbon.jks') != pack  # it trusts the cluster now
     before = files_of(tmp_path)
     rerun = play(inventory, product, env=fresh_controller(tmp_path))
     assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
+    assert files_of(tmp_path) == before
+
+
+@pytest.mark.parametrize('variable', ['internal_keystore_password', 'truststore_password'])
+def test_enterprise_integrator_refuses_a_password_its_carbon_xml_would_not_open_before_any_write(tmp_path, variable):
+    product = 'enterprise_integrator'
+    inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars={'%s_%s' % (product, variable): INTERNAL})
+    before = files_of(tmp_path)
+    refused = play(inventory, product, check=False)
+    assert refused.returncode != 0 and files_of(tmp_path) == before
+    assert '%s_%s' % (product, variable) in refused.stdout
+    assert 'Enterprise Integrator 7' in refused.stdout and 'password wso2carbon' in refused.stdout
+
+
+def test_enterprise_integrator_encryption_and_migration_compose_around_the_hard_coded_internal_keystore(tmp_path):
+    """encrypt_passwords with migrate_to_pkcs12 on Enterprise Integrator 7: the truststore, the pack's wso2carbon.jks,
+    moves to a PKCS12 twin that opens with what the vault decrypts, while the vault's key stays the JKS file carbon.xml
+    opens; a rerun and a second migration change nothing."""
+    product = 'enterprise_integrator'
+    variables = {'%s_%s' % (product, name): value for name, value in (
+        ('internal_keystore_password', PACK_PASSWORD), ('encrypt_passwords', 'true'), ('migrate_to_pkcs12', 'true'))}
+    inventory = build_cluster(tmp_path, product, NODES, PASSWORD, extra_vars=variables)
+    play(inventory, product)
+    for name in NODES:
+        home = tmp_path / name
+        data = tomlkit.parse(_config(home, product).read_text()).unwrap()
+        secrets = decrypted(tmp_path, home, product, internal=EI_INTERNAL, password=PACK_PASSWORD)
+        properties = vault_properties(home, product)
+        assert properties['keystore.identity.location'] == str(home / SECURITY / 'wso2carbon.jks')
+        for table in (data['keystore']['tls'], data['truststore']):
+            assert table['type'] == 'PKCS12' and table['file_name'].endswith('.p12'), table
+            listed = subprocess.run([jdk_tool('keytool'), '-list', '-keystore', str(_path(home, table['file_name'])),
+                                     '-storetype', 'PKCS12', '-storepass:env', 'STOREPASS'],
+                                    env=dict(os.environ, STOREPASS=resolved(table['password'], secrets)),
+                                    capture_output=True, text=True, timeout=120, check=False)
+            assert listed.returncode == 0, listed.stdout + listed.stderr
+        tls_check(tmp_path, home, product, secrets)
+    before = files_of(tmp_path)
+    rerun = play(inventory, product, env=fresh_controller(tmp_path))
+    assert {counts['changed'] for counts in recap(rerun.stdout).values()} == {0}, rerun.stdout[-3000:]
+    migrate = Path(__file__).resolve().parents[2] / 'playbooks' / 'migrate_pkcs12.yml'
+    again = play(inventory, product, '-e', 'product_role=%s' % product, playbook=migrate)
+    assert {counts['changed'] for counts in recap(again.stdout).values()} == {0}, again.stdout[-3000:]
     assert files_of(tmp_path) == before

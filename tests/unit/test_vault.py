@@ -255,10 +255,14 @@ def test_the_migration_points_the_vault_at_the_pkcs12_twin_and_keeps_every_other
         properties.write_text(properties.read_text().replace(jks, '%s/wso2carbon.jks' % SECURITY))
     before = properties.read_text()
 
-    def info(contents):
-        return {'home': str(home) + '/', 'config_file': config,
+    def info(contents, internal=jks):
+        return {'home': str(home) + '/', 'config_file': config, 'product': 'identity_server',
+                'purposes': {'internal': {'path': internal}},
                 'contents': {str(properties): {'content': base64.b64encode(contents).decode('ascii')}}}
 
+    # a twin of the vault's keystore made for another purpose (the truststore of the same file) is not the vault's
+    assert migration.vault_properties(info(before.encode(), internal=str(home / SECURITY / 'other.jks')),
+                                      {jks: twin}) is None
     item = migration.vault_properties(info(before.encode()), {jks: twin})
     assert item['path'] == str(properties) and item['owner_like'] == config
     after = base64.b64decode(item['result']['content']).decode()

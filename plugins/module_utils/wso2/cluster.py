@@ -148,17 +148,30 @@ def node_refusals(infos, flow, plans):
 
 
 def _hard_coded_refusals(host, info, flow):
-    """What a version whose templates hard-code a store's settings (Micro Integrator 1.2: <InternalKeyStore> is the
-    pack's wso2carbon.jks with the password wso2carbon, and TLS is served from [keystore.primary]) cannot take."""
+    """What a version whose templates hard-code a store's settings (Micro Integrator 1.2 and Enterprise Integrator 7:
+    <InternalKeyStore> is the pack's wso2carbon.jks with the password wso2carbon; Micro Integrator serves TLS from
+    [keystore.primary]) cannot take. The secure vault works there with the internal keystore's own password."""
     role = flow['product']
-    profile = NodeRead(info).profile(role)
+    node = NodeRead(info)
+    profile = node.profile(role)
     found: list[str] = []
     if profile.hard_codes('internal'):
-        found.extend('%s: %s reads its internal keystore as the pack ships it (its carbon.xml names the pack\'s '
-                     'wso2carbon.jks with the password wso2carbon, whatever [keystore.internal] says), so %s_%s cannot '
-                     'take effect; leave it %s.' % (host, profile.label, role, name, 'false' if name == 'encrypt_passwords'
-                                                    else 'empty')
-                     for name in ('internal_keystore_password', 'encrypt_passwords') if flow.get(name))
+        internal = registry.get('internal')
+        file_name, password = (profile.fixed[internal.setting(key)] for key in ('file_name', 'password'))
+        wanted = flow.get('internal_keystore_password')
+        if wanted and wanted != password:
+            found.append('%s: %s reads its internal keystore as the pack ships it (its carbon.xml names the pack\'s %s '
+                         'with the password %s, whatever [keystore.internal] says), so %s_internal_keystore_password '
+                         'cannot take effect; leave it empty, or give that password (%s_encrypt_passwords opens the '
+                         'secure vault\'s key with it).' % (host, profile.label, file_name, password, role, role))
+        truststore = node.described('truststore')
+        pinned_path = '%s/%s/%s' % (str(info.get('home', '')).rstrip('/'), profile.security_dir, file_name)
+        trust_wanted = flow.get('truststore_password')
+        if trust_wanted and trust_wanted != password and truststore.get('path') == pinned_path:
+            found.append('%s: [truststore] names %s, the file %s opens as its internal keystore with the password %s, '
+                         'so %s_truststore_password would lock the product out of its internal key; leave it empty '
+                         '(or %s), or give [truststore] a file of its own first.'
+                         % (host, pinned_path, profile.label, password, role, password))
     for purpose in registry.CLUSTER_KEYSTORES:
         cluster = purpose.cluster
         if cluster and cluster.separate and flow.get(cluster.separate) and profile.hard_codes(cluster.follows):

@@ -62,7 +62,13 @@ def vault_properties(info, twins):
     text = base64.b64decode(content).decode('utf-8')
     current = vault.parse_properties(text)
     location = current.get('keystore.identity.location', '')
-    twin = twins.get(posixpath.normpath(posixpath.join(home, location))) if location else None
+    keystore = posixpath.normpath(posixpath.join(home, location)) if location else None
+    node = NodeRead(info)
+    # the vault's key is the internal keystore's: a twin made for the truststore of the same file (Enterprise
+    # Integrator's wso2carbon.jks) is not it, nor is one of a store the release hard-codes
+    if keystore != node.described('internal').get('path') or node.hard_codes('internal'):
+        return None
+    twin = twins.get(keystore)
     if not twin:
         return None
     new_text, _changes = vault.plan_properties(text, dict(current, **{'keystore.identity.location': twin,

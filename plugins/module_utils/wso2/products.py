@@ -224,15 +224,18 @@ def _micro_integrator():
 def _enterprise_integrator():
     # From the config tool of wso2/product-ei's TOML configuration: its templates render no cipher-text.properties, so
     # the [secrets] the cipher tool writes reach the server only through a file written beside secret-conf.properties.
+    # Its runtime, Micro Integrator 1.0 (wso2/micro-integrator v1.0.0), ships a carbon.xml no template renders, whose
+    # <InternalKeyStore> is the pack's wso2carbon.jks with the password wso2carbon (1.1.0's carbon.xml.j2 too).
     defaults = {}
     defaults.update(_keystore_defaults('keystore.tls', 'wso2carbon.jks', 'JKS'))
     defaults.update(_refs('keystore.primary', 'keystore.tls'))
     defaults.update(_refs('keystore.internal', 'keystore.tls'))
+    fixed = _keystore_defaults('keystore.internal', 'wso2carbon.jks', 'JKS')
     defaults.update(_truststore_defaults('client-truststore.jks', 'JKS',
                                          {'truststore.alias': 'symmetric.key.value', 'truststore.algorithm': 'AES'}))
     return Profile(product='enterprise_integrator', label='Enterprise Integrator 7',
                    config_candidates=('conf/ei.toml', 'conf/deployment.toml'), defaults=defaults,
-                   file_name_style='bare', security_dir=SECURITY_DIR, versions=('7.0.0', '7.1.0'),
+                   fixed=fixed, file_name_style='bare', security_dir=SECURITY_DIR, versions=('7.0.0', '7.1.0'),
                    renders_cipher_text=False)
 
 
