@@ -390,7 +390,7 @@ ROLE_CASES = {
         r'there \(identity_server_encrypt_passwords\)'),
     'unknown product version': (None, {'identity_server_version': '9.9.9'},
                                 r'identity_server_version: 9.9.9 is not a version of Identity Server that this '
-                                r'collection knows; it knows 5.9.0, .*, 7.2.0'),
+                                r'collection knows; it knows 5.9.0, .*, 7.3.0'),
     'a version that is no version': (None, {'identity_server_version': 'banana'},
                                      r'identity_server_version: banana is not a version of Identity Server'),
     'missing CA certificate file': (None, {'identity_server_ca_certificates': ['{root}/nowhere/ca.pem']},

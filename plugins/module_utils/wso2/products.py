@@ -243,7 +243,7 @@ PROFILES = {
     'identity_server': [
         _identity_server('Identity Server up to 7.0', 'JKS', 'jks',
                          ('5.9.0', '5.10.0', '5.11.0', '6.0.0', '6.1.0', '7.0.0')),
-        _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', ('7.1.0', '7.2.0')),
+        _identity_server('Identity Server 7.1 and later', 'PKCS12', 'p12', ('7.1.0', '7.2.0', '7.3.0')),
     ],
     'api_manager': [_api_manager()],
     'micro_integrator': [_micro_integrator_1_2(), _micro_integrator()],
