@@ -164,10 +164,10 @@ def _hard_coded_refusals(host, info, flow):
                          'with the password %s, whatever [keystore.internal] says), so %s_internal_keystore_password '
                          'cannot take effect; leave it empty, or give that password (%s_encrypt_passwords opens the '
                          'secure vault\'s key with it).' % (host, profile.label, file_name, password, role, role))
-        truststore = node.described('truststore')
-        pinned_path = '%s/%s/%s' % (str(info.get('home', '')).rstrip('/'), profile.security_dir, file_name)
+        # product_info reads the internal keystore where the release pins it
+        pinned_path = node.described('internal').get('path')
         trust_wanted = flow.get('truststore_password')
-        if trust_wanted and trust_wanted != password and truststore.get('path') == pinned_path:
+        if trust_wanted and trust_wanted != password and node.described('truststore').get('path') == pinned_path:
             found.append('%s: [truststore] names %s, the file %s opens as its internal keystore with the password %s, '
                          'so %s_truststore_password would lock the product out of its internal key; leave it empty '
                          '(or %s), or give [truststore] a file of its own first.'

@@ -141,6 +141,21 @@ class InternalKey:
 
 # --- [secrets] ---------------------------------------------------------------------------
 
+def as_the_server_reads(alias, value, key, transformation):
+    """(value, change or None) of a value nobody asked to change, as the server can decrypt it: a "[plaintext]"
+    written by hand encrypted, as the cipher tool does, and one encrypted with the other transformation encrypted
+    again (the server decrypts every value with the one transformation secret-conf.properties names); any other
+    value as it is."""
+    plain = hand_written_plaintext(value)
+    if plain is not None:
+        return key.encrypt(plain, transformation), 'encrypted %s, written by hand as plaintext' % alias
+    found, used = key.plaintext_of(str(value), transformation)
+    if found is not None and used != transformation:
+        return key.encrypt(found, transformation), 're-encrypted %s with %s (it was encrypted with %s)' % (
+            alias, transformation, used)
+    return value, None
+
+
 def plan_secrets(current, wanted, state, key, transformation, force, config_name):
     """What ``[secrets]`` must become. ``current``: {alias: value as the file holds it}; ``wanted``: {alias:
     plaintext} (with ``state=absent`` only the aliases count). Returns ({alias: value to write}, [aliases to
@@ -153,16 +168,10 @@ def plan_secrets(current, wanted, state, key, transformation, force, config_name
     for alias, value in sorted(current.items()):
         if alias in wanted:
             continue
-        plain = hand_written_plaintext(value)
-        if plain is not None:
-            settings[alias] = key.encrypt(plain, transformation)
-            changes.append('encrypted %s, written by hand as plaintext' % alias)
-            continue
-        # the server decrypts every value with the one transformation secret-conf.properties names
-        found, used = key.plaintext_of(str(value), transformation)
-        if found is not None and used != transformation:
-            settings[alias] = key.encrypt(found, transformation)
-            changes.append('re-encrypted %s with %s (it was encrypted with %s)' % (alias, transformation, used))
+        readable, change = as_the_server_reads(alias, value, key, transformation)
+        if change:
+            settings[alias] = readable
+            changes.append(change)
     for alias, plain in wanted.items():
         existing = current.get(alias)
         if state == 'absent':
@@ -356,17 +365,8 @@ def plan_cipher_text(current_text, secrets, removed, key, transformation):
     for alias, value in current.items():
         if alias in secrets or alias in removed:
             continue
-        plaintext = hand_written_plaintext(value)
-        found, used = (None, None) if plaintext is not None else key.plaintext_of(value, transformation)
-        if plaintext is not None:
-            wanted[alias] = key.encrypt(plaintext, transformation)
-            changes.append('encrypted %s, written by hand as plaintext' % alias)
-        elif found is not None and used != transformation:
-            # the runtime decrypts every value with the one transformation secret-conf.properties names
-            wanted[alias] = key.encrypt(found, transformation)
-            changes.append('re-encrypted %s with %s (it was encrypted with %s)' % (alias, transformation, used))
-        else:
-            wanted[alias] = value
+        wanted[alias], change = as_the_server_reads(alias, value, key, transformation)
+        changes.extend([change] if change else [])
     wanted.update((alias, str(value)) for alias, value in secrets.items())
     if current_text is not None and current == wanted:
         return None, []

@@ -211,10 +211,10 @@ def vault_files(info, flow, vaulted):
     if vaulted.get('cipher_text_file'):
         # the product's config tool does not render it: the values of [secrets], as the vault step left them
         cipher_text = vaulted['cipher_text_file']
+        read = preflight_read(info, cipher_text).get('content', '')
         items.append({'path': cipher_text, 'owner_like': config, 'result': {
-            'changed': preflight_read(info, cipher_text).get('content', '') != vaulted['cipher_text_content'],
-            'content': vaulted['cipher_text_content'],
-            'shown_diff': {'before': vault.mask_properties(preflight_read(info, cipher_text).get('content', '')),
+            'changed': read != vaulted['cipher_text_content'], 'content': vaulted['cipher_text_content'],
+            'shown_diff': {'before': vault.mask_properties(read),
                            'after': vault.mask_properties(vaulted['cipher_text_content'])}}})
     if flow.get('keystore_password_file', 'none') != 'none':
         path = '%s/password-%s' % (str(info['home']).rstrip('/'), flow['keystore_password_file'])
