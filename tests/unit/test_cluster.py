@@ -454,6 +454,26 @@ def test_encrypted_tables_refer_to_the_vault_and_the_internal_password_only_once
         'path': '%s/wso2is.jks' % SECURITY, 'content': 'AAAA', 'password': PASSWORD}
 
 
+def test_a_truststore_on_its_default_password_goes_into_the_vault_and_the_migration_keeps_the_reference(tmp_path):
+    # API Manager ships no [truststore]: the product opens client-truststore.jks with default.json's password
+    product = 'api_manager'
+    info = inspect(node(tmp_path, product, 'a'), product)
+    assert 'truststore' not in info['config_tables']
+    keystores = {'tls': {'path': '%s/wso2am.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2am'}}
+    tables = node_tables.wanted_tables(info, product, keystores, {'keystore_password': PASSWORD,
+                                                                  'key_password': PASSWORD}, keep_internal=True)
+    referenced, secrets = node_tables.referenced_tables(tables, info, 'Internal-1')
+    assert referenced['truststore'] == {'password': '$secret{truststore_password}'}
+    assert secrets['truststore_password'] == PACK_PASSWORD
+    # the migration adds a table naming the twin: it states the default's password only while the file has no
+    # [truststore]; once the vault wrote one, the migration names the file and type and the reference stays
+    assert migration.pkcs12_migration(info, product)['tables']['truststore']['password'] == PACK_PASSWORD
+    vaulted = dict(info, config_tables=dict(info['config_tables'], truststore={'password': '$secret{truststore_password}'}))
+    vaulted['purposes'] = dict(info['purposes'], truststore=dict(info['purposes']['truststore'], configured_in_file=True))
+    moved = migration.pkcs12_migration(vaulted, product)['tables']['truststore']
+    assert moved == {'file_name': 'client-truststore.p12', 'type': 'PKCS12'}
+
+
 def test_a_new_keystore_never_takes_a_name_a_node_uses_and_adopts_its_own_earlier_file(tmp_path):
     product = 'identity_server'
     for name in 'ab':

@@ -124,6 +124,13 @@ def referenced_tables(tables, info, vault_password):
                  if key in ('password', 'key_password') and value and not vault.referenced_alias(value)}
         if clear and table not in referenced:
             referenced[table] = clear
+    # a truststore the product opens with its default password (default.json, no [truststore] password in the file):
+    # written as a reference too, so that a step which later names the truststore in the file (the PKCS12 migration)
+    # finds its password in the vault rather than writing it in clear
+    truststore = NodeRead(info).described('truststore')
+    if 'truststore' not in referenced and truststore.get('keystore_status') == 'ok' and \
+            'password' not in (written.get('truststore') or {}) and NodeRead(info).secret('truststore'):
+        referenced['truststore'] = {'password': NodeRead(info).secret('truststore')}
     secrets = {}
     for table, table_settings in sorted(referenced.items()):
         alias = registry.SECRET_ALIASES.get(table)
