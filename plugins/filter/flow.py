@@ -139,6 +139,12 @@ def referenced_tables(tables, info, vault_password):
 
 
 @_sentences
+def table_step(info, flow, clusters, pinned=False, new_passwords=False):
+    return node_tables.table_step(info, flow, dict(clusters), settings.keep_internal(flow, bool(pinned)),
+                                  bool(new_passwords))
+
+
+@_sentences
 def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened=()):
     return node_tables.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
 
@@ -190,6 +196,7 @@ class FilterModule:
             'cluster_keystores': cluster_keystores,
             'config_now': config_now,
             'store_now': store_now,
+            'table_step': table_step,
             'read_version': read_version,
             'flow_refusals': flow_refusals,
             'flow_settings': flow_settings,

@@ -3,6 +3,7 @@ temporary folder: what they return, and an operator's error as the filter's own 
 
 from __future__ import annotations
 
+import base64
 import shutil
 from pathlib import Path
 
@@ -73,3 +74,32 @@ def test_the_internal_keystore_is_kept_unless_a_fresh_install_lets_it_follow_and
     assert keep(FILTERS['flow_settings'](INPUTS, ['a'])) is True
     fresh = FILTERS['flow_settings'](dict(INPUTS, fresh_install=True), ['a'])
     assert keep(fresh) is False and keep(fresh, True) is True
+
+
+def test_a_table_step_says_what_to_write_what_the_vault_needs_and_nothing_once_the_file_holds_it(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    write_keystore(Path(home) / SECURITY / 'wso2is.jks', PASSWORD, 'wso2is', subject='CN=a')
+    properties = Path(home) / 'repository' / 'conf' / 'security' / 'secret-conf.properties'
+    properties.parent.mkdir(parents=True)
+    properties.write_text('secVault.enabled=false\n')
+    # the bytes of the vault's file as product_info returns them with return_content
+    info = dict(inspect(home, 'identity_server'),
+                contents={str(properties): {'content': base64.b64encode(properties.read_bytes()).decode()}})
+    clusters = {'tls': {'path': '%s/wso2is.jks' % SECURITY, 'type': 'JKS', 'alias': 'wso2is'}}
+    flow = FILTERS['flow_settings'](dict(INPUTS, encrypt_passwords=True, internal_keystore_password='Internal-1'), ['a'])
+    step = FILTERS['table_step'](info, flow, clusters)
+    assert step['keep_internal'] is True and step['pending'] == step['tables']
+    assert step['tables']['keystore.primary']['password'] == '$secret{keystore_password}'
+    assert step['secrets']['keystore_password'] == PASSWORD
+    assert base64.b64decode(step['vault_files']['properties']) == properties.read_bytes()
+    assert step['vault_files']['cipher_text'] == ''
+    # the passwords step: only the internal keystore's and the truststore's tables
+    assert set(FILTERS['table_step'](info, flow, clusters, new_passwords=True)['tables']) <= {'keystore.internal',
+                                                                                              'truststore'}
+    # a fresh install lets the internal keystore follow the new key; once written, nothing is pending
+    plain = FILTERS['flow_settings'](dict(INPUTS, fresh_install=True), ['a'])
+    fresh = FILTERS['table_step'](info, plain, clusters)
+    assert fresh['keep_internal'] is False and fresh['secrets'] == {} and 'keystore.internal' not in fresh['tables']
+    apply_tables(info, fresh['pending'])
+    assert FILTERS['table_step'](inspect(home, 'identity_server'), plain, clusters)['pending'] == {}
+

@@ -152,6 +152,36 @@ def referenced_tables(tables, info, vault_password):
     return referenced, secrets
 
 
+# the tables whose passwords passwords.yml gives (<role>_internal_keystore_password, <role>_truststore_password)
+PASSWORD_TABLES = ('keystore.internal', 'truststore')
+
+
+def table_step(info, flow, clusters, keep_internal, new_passwords=False):
+    """What a step that writes keystore tables needs, in one dictionary: configure.yml's (the tables that point the
+    product at the cluster's keystores ``clusters``) or, with ``new_passwords``, passwords.yml's (the internal
+    keystore's and the truststore's new passwords). {tables: what the file must hold, each store password a
+    $secret{} reference under encrypt_passwords; secrets: {alias: plaintext} those references need; pending: the
+    part of ``tables`` the file lacks; keep_internal; vault_files: {properties, cipher_text}, the secure vault's
+    files as the node holds them (base64, '' where absent)}."""
+    passwords = {'keystore_password': flow['keystore_password'], 'key_password': flow['key_password']}
+    if new_passwords:
+        tables = wanted_tables(info, flow['product'], clusters, passwords, keep_internal,
+                               internal_password=flow['internal_keystore_password'],
+                               truststore_password=flow['truststore_password'])
+        tables = {table: settings for table, settings in tables.items() if table in PASSWORD_TABLES}
+    else:
+        tables = wanted_tables(info, flow['product'], clusters, passwords, keep_internal,
+                               tenant_keystore_type=flow['tenant_keystore_type'])
+    secrets: dict = {}
+    if flow['encrypt_passwords']:
+        tables, secrets = referenced_tables(tables, info, flow['vault_password'])
+    home, config_file = str(info['home']), str(info['config_file'])
+    return {'tables': tables, 'secrets': secrets, 'pending': pending_tables(info, tables), 'keep_internal': keep_internal,
+            'vault_files': {name: writes.preflight_read(info, path).get('content') or '' for name, path in (
+                ('properties', vault.properties_path(home, config_file)),
+                ('cipher_text', vault.cipher_text_path(home, config_file)))}}
+
+
 def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopened=()):
     """{path, content (base64), password} of the keystore whose key the secure vault uses once the flow's tables
     are written: the internal keystore the node keeps (``reprotected``: its re-protected bytes when this run gave it
