@@ -145,6 +145,11 @@ def table_step(info, flow, clusters, pinned=False, new_passwords=False):
 
 
 @_sentences
+def verify_problems(after, before, flow, clusters, pinned=False):
+    return node_tables.verify_problems(before, after, dict(clusters), settings.keep_internal(flow, bool(pinned)))
+
+
+@_sentences
 def vault_keystore(info, flow, clusters, keep_internal, reprotected='', reopened=()):
     return node_tables.vault_keystore(info, flow, dict(clusters), bool(keep_internal), reprotected, list(reopened))
 
@@ -215,6 +220,7 @@ class FilterModule:
             'vault_keystore': vault_keystore,
             'trusted_entry': trusted_entry,
             'unserved_keys': unserved_keys,
+            'verify_problems': verify_problems,
             'wanted_tables': wanted_tables,
             'write_digests': write_digests,
             'write_overlay': write_overlay,

@@ -103,3 +103,20 @@ def test_a_table_step_says_what_to_write_what_the_vault_needs_and_nothing_once_t
     apply_tables(info, fresh['pending'])
     assert FILTERS['table_step'](inspect(home, 'identity_server'), plain, clusters)['pending'] == {}
 
+
+def test_the_verdict_after_a_change_names_a_changed_internal_key_unless_a_fresh_install_lets_it_follow(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    before = inspect(home, 'identity_server')
+    kept = FILTERS['flow_settings'](INPUTS, ['a'])
+    serving = {'tls': {'fingerprint': before['purposes']['tls']['fingerprint_sha256']}}
+    assert FILTERS['verify_problems'](before, before, kept, serving) == []
+    # the pack's keystore replaced by another key under the same name: the internal key the product's data needs is gone
+    (Path(home) / SECURITY / 'wso2carbon.jks').unlink()
+    write_keystore(Path(home) / SECURITY / 'wso2carbon.jks', 'wso2carbon', 'wso2carbon', subject='CN=other')
+    after = inspect(home, 'identity_server')
+    (problem,) = [item for item in FILTERS['verify_problems'](after, before, kept, {}) if 'internal key' in item]
+    assert before['purposes']['internal']['fingerprint_sha256'] in problem
+    fresh = FILTERS['flow_settings'](dict(INPUTS, fresh_install=True), ['a'])
+    assert not [item for item in FILTERS['verify_problems'](after, before, fresh, {}) if 'internal key' in item]
+    assert FILTERS['verify_problems'](after, before, fresh, {}, pinned=True), 'a rotation pins it'
+

@@ -6,7 +6,7 @@ $secret{} references the secure vault puts in their place, and whether a node se
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry, vault, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home, products, purposes as registry, vault, writes
 
 
 def unserved_keys(info, clusters):
@@ -28,6 +28,21 @@ def unserved_keys(info, clusters):
                 registry.label(own),
                 wanted.get('fingerprint') or 'unknown'))
     return found
+
+
+def verify_problems(before, after, clusters, keep_internal):
+    """The flow's verdict after a change, as sentences (none when the node passes): ``after`` (product_info, read as
+    the product will read the node) must serve the cluster's keys (unserved_keys), hold nothing that keeps the
+    product from starting (home.blocking_findings) and, where the node keeps its internal keystore, the internal key
+    ``before`` (the preflight's read) found: WSO2's internal key encrypts the product's data. A store an earlier run
+    re-protected and stopped did not open for the preflight: its key is known only now."""
+    problems = unserved_keys(after, clusters) + home.blocking_findings(after)
+    was = NodeRead(before).described('internal').get('fingerprint_sha256')
+    now = NodeRead(after).described('internal').get('fingerprint_sha256')
+    if keep_internal and was and now != was:
+        problems.append('The internal key changed: it was %s, it is %s; the product could no longer read the data '
+                        'it encrypted.' % (was, now or 'none'))
+    return problems
 
 
 def server_tables(info, given=()):
