@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster, cluster_keys, home, migration, node_tables, rotations, settings, writes
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 
 def _sentences(function):
@@ -167,8 +168,13 @@ def wanted_tables(info, product, keystores, passwords, keep_internal=False, tena
 
 
 def trusted_entry(cluster_keystore):
-    """The truststore item ({alias, certificate}) of a cluster keystore: its certificate under its trust alias."""
-    return {'alias': cluster_keystore['trust_alias'], 'certificate': cluster_keystore['certificate_pem']}
+    return node_tables.trusted_entry(dict(cluster_keystore))
+
+
+@_sentences
+def trust_step(info, flow, clusters, ca_certificates, password_changes=()):
+    with certificates.tolerating_zero_serials():  # as the truststore module reads a CA's certificate
+        return node_tables.trust_step(info, flow, dict(clusters), list(ca_certificates), list(password_changes))
 
 
 @_sentences
@@ -219,6 +225,7 @@ class FilterModule:
             'rotation_marker': rotation_marker,
             'vault_keystore': vault_keystore,
             'trusted_entry': trusted_entry,
+            'trust_step': trust_step,
             'unserved_keys': unserved_keys,
             'verify_problems': verify_problems,
             'wanted_tables': wanted_tables,

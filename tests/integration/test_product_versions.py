@@ -111,8 +111,8 @@ def test_the_judge_opens_each_pack_as_it_ships(tmp_path, product, release):
 
 
 @pytest.mark.parametrize('product, release', RELEASES)
-def test_each_release_opens_the_cluster_key_then_the_rotated_one_and_keeps_its_internal_key(tmp_path, product,
-                                                                                             release):
+def test_each_release_opens_the_cluster_key_then_the_rotated_one_and_keeps_its_internal_key(
+        tmp_path, product, release):
     inventory = _release_cluster(tmp_path, product, release)
     variables = {'%s_version' % product: release}
     _converged(tmp_path, inventory, product, variables)

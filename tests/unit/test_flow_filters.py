@@ -11,7 +11,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.carbon.keystores.plugins.filter.flow import FilterModule
-from homes import CLUSTER_PASSWORD, FLOW_INPUTS, SECURITY, apply_tables, inspect, node, write_keystore
+from homes import CLUSTER_PASSWORD, FLOW_INPUTS, SECURITY, apply_tables, inspect, node, trust, write_keystore
 
 FILTERS = FilterModule().filters()
 PASSWORD = CLUSTER_PASSWORD
@@ -120,3 +120,34 @@ def test_the_verdict_after_a_change_names_a_changed_internal_key_unless_a_fresh_
     assert not [item for item in FILTERS['verify_problems'](after, before, fresh, {}) if 'internal key' in item]
     assert FILTERS['verify_problems'](after, before, fresh, {}, pinned=True), 'a rotation pins it'
 
+
+def _with_content(home, path):
+    """The node's read with the bytes of ``path`` as product_info returns them with return_content."""
+    return dict(inspect(home, 'identity_server'),
+                contents={str(path): {'content': base64.b64encode(Path(path).read_bytes()).decode()}})
+
+
+def test_the_trust_step_runs_only_while_a_certificate_is_missing_or_the_password_changes(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    made = write_keystore(Path(home) / SECURITY / 'wso2is.jks', PASSWORD, 'wso2is', subject='CN=a')
+    clusters = {'tls': {'trust_alias': 'wso2is', 'certificate_pem': made['certificate_pem']}}
+    truststore = Path(home) / SECURITY / 'client-truststore.jks'
+    flow = FILTERS['flow_settings'](INPUTS, ['a'])
+    step = FILTERS['trust_step'](_with_content(home, truststore), flow, clusters, [])
+    assert step['needed'] is True and step['path'] == str(truststore)
+    assert step['certificates'] == [{'alias': 'wso2is', 'certificate': made['certificate_pem']}]
+    assert base64.b64decode(step['content']) == truststore.read_bytes()
+    assert step['password'] == 'wso2carbon' and step['old_password'] is None
+    # once the truststore holds the cluster's certificate, nothing to do
+    trust(truststore, 'wso2carbon', [('wso2is', made['certificate_pem'])])
+    info = _with_content(home, truststore)
+    assert FILTERS['trust_step'](info, flow, clusters, [])['needed'] is False
+    # a CA certificate it lacks, even second in a PEM whose first it holds, makes the step run
+    other = write_keystore(tmp_path / 'ca.jks', PASSWORD, 'ca', subject='CN=Some CA')
+    bundle = made['certificate_pem'] + other['certificate_pem']
+    assert FILTERS['trust_step'](info, flow, clusters, [{'alias': None, 'certificate': bundle}])['needed'] is True
+    # a new truststore password: the step runs, with the old password to open it
+    renamed = FILTERS['flow_settings'](dict(INPUTS, truststore_password='Trust-Pass-2026'), ['a'])
+    changed = FILTERS['trust_step'](info, renamed, clusters, [], [{'purpose': 'truststore'}])
+    assert changed['needed'] is True and changed['password'] == 'Trust-Pass-2026'
+    assert changed['old_password'] == 'wso2carbon'

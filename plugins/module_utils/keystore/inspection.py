@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, SECRET_KEY
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore.model import PRIVATE_KEY, SECRET_KEY, TRUSTED_CERTIFICATE
 from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 WEAK_SIGNATURES = ('sha1', 'md5', 'md2')
@@ -37,6 +37,15 @@ def describe_store(store, password, expiry_warning_days=30, now=None):
     for entry, described in zip(store, entries):
         findings.extend(entry_findings(entry, described, password, expiry_warning_days))
     return entries, findings
+
+
+def trusted_fingerprints(described):
+    """The SHA-256 fingerprints of the trusted certificates of a store as product_info or keystore_info described it
+    (status, entries); none for a store that was not read (missing, unreadable), which so lacks every certificate."""
+    if not described or described.get('status') != 'ok':
+        return set()
+    return {entry.get('fingerprint_sha256') for entry in described.get('entries') or []
+            if entry.get('kind') == TRUSTED_CERTIFICATE}
 
 
 def _finding(alias, code, severity, message):

@@ -217,8 +217,5 @@ def missing_from(truststore, requested):
     """The requested certificates whose SHA-256 is not among the entries of ``truststore`` (a product_info
     keystore description): what this task would import. A truststore that was not read (missing,
     unreadable) lacks everything."""
-    if not truststore or truststore.get('status') != 'ok':
-        return list(requested)
-    present = {entry.get('fingerprint_sha256') for entry in truststore.get('entries') or []
-               if entry.get('kind') == 'trusted_certificate'}
+    present = inspection.trusted_fingerprints(truststore)
     return [wanted for wanted in requested if wanted.fingerprint not in present]

@@ -6,7 +6,9 @@ $secret{} references the secure vault puts in their place, and whether a node se
 from __future__ import annotations
 
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
+from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home, products, purposes as registry, vault, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
 
 
 def unserved_keys(info, clusters):
@@ -195,6 +197,32 @@ def table_step(info, flow, clusters, keep_internal, new_passwords=False):
             'vault_files': {name: writes.preflight_read(info, path).get('content') or '' for name, path in (
                 ('properties', vault.properties_path(home, config_file)),
                 ('cipher_text', vault.cipher_text_path(home, config_file)))}}
+
+
+def trusted_entry(cluster_keystore):
+    """The truststore item ({alias, certificate}) of a cluster keystore: its certificate under its trust alias."""
+    return {'alias': cluster_keystore['trust_alias'], 'certificate': cluster_keystore['certificate_pem']}
+
+
+def trust_step(info, flow, clusters, ca_certificates, password_changes):
+    """What truststore.yml hands the truststore module, in one dictionary: the cluster keystores' certificates
+    (``clusters``) and the CA certificates handed over (``ca_certificates``, inline PEM as the ca_certificates lookup
+    returns them), the truststore as the preflight read it (path, content), the password it keeps or gets and, when
+    ``password_changes`` (the node's) give it a new one, the old. ``needed``: whether the step has anything to do, a
+    certificate the truststore does not hold yet or a new password; a converged node skips the module."""
+    node = NodeRead(info)
+    path = node.described('truststore').get('path')
+    trust = [trusted_entry(cluster) for cluster in clusters.values()] + list(ca_certificates)
+    present = inspection.trusted_fingerprints(node.store(path))
+    missing = [item for item in trust
+               if any(certificates.fingerprint(der) not in present
+                      for der in certificates.load_pem_certificates(item['certificate'], item.get('alias') or path))]
+    current = node.secret('truststore')
+    new_password = any(change.get('purpose') == 'truststore' for change in password_changes)
+    return {'needed': new_password or bool(missing), 'path': path, 'certificates': trust,
+            'content': writes.preflight_read(info, path).get('content') or None,
+            'password': flow.get('truststore_password') or current,
+            'old_password': current if new_password else None}
 
 
 def vault_keystore(info, flow, clusters, keep_internal, reprotected=None, reopened=()):
