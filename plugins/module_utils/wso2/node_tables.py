@@ -214,12 +214,11 @@ def trust_step(info, flow, clusters, ca_certificates, password_changes):
     path = node.described('truststore').get('path')
     trust = [trusted_entry(cluster) for cluster in clusters.values()] + list(ca_certificates)
     present = inspection.trusted_fingerprints(node.store(path))
-    missing = [item for item in trust
-               if any(certificates.fingerprint(der) not in present
-                      for der in certificates.load_pem_certificates(item['certificate'], item.get('alias') or path))]
+    missing = any(certificates.fingerprint(der) not in present for item in trust
+                  for der in certificates.load_pem_certificates(item['certificate'], item.get('alias') or path))
     current = node.secret('truststore')
     new_password = any(change.get('purpose') == 'truststore' for change in password_changes)
-    return {'needed': new_password or bool(missing), 'path': path, 'certificates': trust,
+    return {'needed': new_password or missing, 'path': path, 'certificates': trust,
             'content': writes.preflight_read(info, path).get('content') or None,
             'password': flow.get('truststore_password') or current,
             'old_password': current if new_password else None}
