@@ -38,8 +38,8 @@ def unserved_keys(info, clusters):
 
 
 @_sentences
-def flow_settings(inputs, hosts):
-    return settings.flow_settings(dict(inputs), list(hosts))
+def flow_settings(inputs, hosts, migrate=False):
+    return settings.flow_settings(dict(inputs), list(hosts), bool(migrate))
 
 
 def keep_internal(flow, pinned=False):
@@ -82,8 +82,14 @@ def node_writes(info, host, flow, clusters, steps, diff=False):
 
 
 @_sentences
-def migration_writes(info, converted, config=None, diff=False):
-    """``converted``: the results of the keystore_convert loop over pkcs12_migration's stores; ``config``: the
+def node_after(info, items, internal_keystore_password=None):
+    return writes.node_after(dict(info), list(items or []), internal_keystore_password)
+
+
+@_sentences
+def migration_writes(info, converted, config=None, diff=False, earlier=()):
+    """``info``: the node as ``earlier`` (the flow's writes, before the migration's) leave it (node_after);
+    ``converted``: the results of the keystore_convert loop over pkcs12_migration's stores; ``config``: the
     configuration that names the new files."""
     computed = [{'path': result['item']['dest'], 'result': result} for result in converted or []]
     properties = migration.vault_properties(info, {result['item']['src']: result['item']['dest']
@@ -91,7 +97,7 @@ def migration_writes(info, converted, config=None, diff=False):
     # the vault's properties before the configuration, as in every write of the flow
     computed.extend([properties] if properties else [])
     computed.append({'path': info['config_file'], 'result': config, 'text': True})
-    return writes.computed_writes(info, computed, bool(diff))
+    return writes.computed_writes(info, computed, bool(diff), earlier=list(earlier or []))
 
 
 @_sentences
@@ -215,6 +221,7 @@ class FilterModule:
             'keystore_builds': keystore_builds,
             'material_refusals': material_refusals,
             'node_password_changes': node_password_changes,
+            'node_after': node_after,
             'node_writes': node_writes,
             'migration_problems': migration_problems,
             'migration_writes': migration_writes,

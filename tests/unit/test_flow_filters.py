@@ -151,3 +151,12 @@ def test_the_trust_step_runs_only_while_a_certificate_is_missing_or_the_password
     changed = FILTERS['trust_step'](info, renamed, clusters, [], [{'purpose': 'truststore'}])
     assert changed['needed'] is True and changed['password'] == 'Trust-Pass-2026'
     assert changed['old_password'] == 'wso2carbon'
+
+
+def test_the_move_to_pkcs12_is_asked_by_the_role_or_by_its_playbook_and_then_the_read_holds_the_twins():
+    plain = FILTERS['flow_settings'](INPUTS, ['a'])
+    assert plain['migrate_to_pkcs12'] is False and '*.p12' not in plain['read_also']
+    for asked in (FILTERS['flow_settings'](dict(INPUTS, migrate_to_pkcs12=True), ['a']),
+                  FILTERS['flow_settings'](INPUTS, ['a'], migrate=True)):
+        assert asked['migrate_to_pkcs12'] is True and '*.p12' in asked['read_also']
+        assert set(plain['read_also']) < set(asked['read_also'])

@@ -42,13 +42,18 @@ def test_a_node_writes_the_keystore_it_lacks_then_what_changed_each_against_the_
     assert writes.node_writes(infos['a'], 'a', flow, clusters, unchanged) == []
 
 
+def _identity_server_read(tmp_path):
+    """(read with contents, its configuration's path, the configuration's bytes) of a new Identity Server node."""
+    info = _with_contents(inspect(node(tmp_path, 'identity_server', 'a'), 'identity_server'))
+    config = info['config_file']
+    return info, config, base64.b64decode(info['contents'][config]['content'])
+
+
 def test_a_configuration_written_twice_is_swapped_against_the_first_write_and_shown_once(tmp_path):
     """passwords.yml: the configuration pins the internal keystore, the keystore gets its own password, then the
     configuration names it: three writes in one module run, the second configuration compared against the first."""
     product = 'identity_server'
-    info = _with_contents(inspect(node(tmp_path, product, 'a'), product))
-    config = info['config_file']
-    original = base64.b64decode(info['contents'][config]['content'])
+    info, config, original = _identity_server_read(tmp_path)
     first = original + b'\n[keystore.internal]\npassword = "wso2carbon"\n'
     second = original + b'\n[keystore.internal]\npassword = "Internal-Pass-1"\n'
     internal = str(tmp_path / 'a' / SECURITY / 'wso2carbon.jks')
@@ -152,3 +157,51 @@ def test_the_preflight_refuses_a_node_whose_file_at_the_cluster_keystores_name_i
     (refusal,) = judged['refusals']['b']
     assert refusal.startswith('b: %s holds another file than the cluster\'s TLS keystore' % (
         tmp_path / 'b' / SECURITY / 'own.jks'))
+
+
+def test_the_node_after_its_writes_is_what_product_info_reads_there_once_they_are_written(tmp_path):
+    """node_after judges the preflight's read with the writes laid over it; the same files really written, product_info
+    must read the same: the move to PKCS12 starts from it without reading the node again."""
+    product = 'identity_server'
+    home = node(tmp_path, product, 'a')
+    info = _with_contents(inspect(home, product))
+    config = info['config_file']
+    # the flow's writes, made for real on the node: a keystore of its own, then the configuration that names it
+    _own_keystore(home, product)
+    own = str(home / SECURITY / 'own.jks')
+    items = [{'path': path, 'content': _b64(open(path, 'rb').read())} for path in (own, config)]
+    after = writes.node_after(info, items)
+    real = inspect(home, product)
+    assert after['purposes']['tls']['path'] == own != info['purposes']['tls']['path']
+    assert {purpose: (described.get('path'), described.get('fingerprint_sha256'))
+            for purpose, described in after['purposes'].items()} == {
+        purpose: (described.get('path'), described.get('fingerprint_sha256'))
+        for purpose, described in real['purposes'].items()}
+    assert after['secrets'] == real['secrets'] and after['secrets']['tls']['password'] == PASSWORD
+    assert after['contents'][own]['sha256'] == hashlib.sha256(open(own, 'rb').read()).hexdigest()
+    truststore = info['purposes']['truststore']['path']
+    assert after['contents'][truststore] == info['contents'][truststore], 'a file not written stays as read'
+    assert info['purposes']['tls']['path'] != own and own not in info['contents'], 'the read itself is left alone'
+
+
+def test_a_later_steps_writes_follow_the_earlier_ones_in_one_run_and_a_file_shows_one_diff(tmp_path):
+    """The move to PKCS12 joins the flow's own module run: its configuration is compared against what the flow's
+    write of it leaves, and shows one diff, from the preflight's file to the migrated one."""
+    info, config, original = _identity_server_read(tmp_path)
+    flowed = original + b'\n[keystore.tls]\nfile_name = "wso2is.jks"\n'
+    migrated = original + b'\n[keystore.tls]\nfile_name = "wso2is.p12"\n'
+    twin = str(tmp_path / 'a' / SECURITY / 'wso2is.p12')
+    earlier = writes.computed_writes(info, [{'path': config, 'text': True,
+                                             'result': {'changed': True, 'content': _b64(flowed)}}], diff=True)
+    after = writes.node_after(info, earlier)
+    found = writes.computed_writes(after, [
+        {'path': twin, 'result': {'changed': True, 'content': 'cDEy', 'diff': {'before': '', 'after': 'wso2is\n'}}},
+        {'path': config, 'text': True, 'result': {'changed': True, 'content': _b64(migrated)}}], diff=True,
+        earlier=earlier)
+    assert [item['path'] for item in found] == [config, twin, config]
+    assert [item['expected_sha256'] for item in found] == [
+        info['contents'][config]['sha256'], 'absent', hashlib.sha256(flowed).hexdigest()]
+    assert 'diff' not in found[0] and 'diff' in earlier[0], 'shown once, on the last write; the input is left alone'
+    assert found[2]['diff']['before'] == writes.config_text(original)
+    assert 'wso2is.p12' in found[2]['diff']['after'] and found[1]['diff']['after'] == 'wso2is\n'
+    assert writes.digests(found)[config] == hashlib.sha256(migrated).hexdigest()

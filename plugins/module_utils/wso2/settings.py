@@ -26,9 +26,10 @@ def _material(inputs, prefix):
             for name in MATERIAL}
 
 
-def flow_settings(inputs, hosts):
+def flow_settings(inputs, hosts, migrate=False):
     """``inputs``: keystore_flow_inputs (the public role's variables without their prefix); ``hosts``:
-    every host of the play. What the inputs leave empty is filled in here: the keystore type from the
+    every host of the play; ``migrate``: the stores move to PKCS12 whatever ``migrate_to_pkcs12`` says
+    (playbooks/migrate_pkcs12.yml). What the inputs leave empty is filled in here: the keystore type from the
     product version (empty when no version is given: the preflight takes the type the home's profile
     uses), the key password, the subject and the subject alternative names from the nodes' names, and
     one entry of ``keystores`` per cluster keystore the flow manages."""
@@ -60,6 +61,9 @@ def flow_settings(inputs, hosts):
     stems = {(item['file_name'].rsplit('.', 1)[0] if item['file_name'] else item['alias'])
              for item in settings['keystores']}
     settings['read_also'] = sorted({pattern % stem for stem in stems for pattern in ('%s.*', '%s-*')})
+    settings['migrate_to_pkcs12'] = bool(inputs.get('migrate_to_pkcs12') or migrate)
+    if settings['migrate_to_pkcs12']:
+        settings['read_also'].append('*.p12')  # the PKCS12 twins, where an earlier run made them
     settings['internal_keystore_password'] = inputs.get('internal_keystore_password') or ''
     settings['encrypt_passwords'] = bool(inputs.get('encrypt_passwords'))
     settings['cipher_transformation'] = inputs.get('cipher_transformation') or 'RSA/ECB/PKCS1Padding'

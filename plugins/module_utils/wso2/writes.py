@@ -16,7 +16,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.errors import Clu
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home, products, vault
 
 ABSENT = 'absent'
 HIDDEN = '(a password, not shown)\n'
@@ -82,16 +82,18 @@ def marker_item(info, content):
                        'after': base64.b64decode(content).decode('utf-8', 'replace')}}}
 
 
-def computed_writes(info, computed, diff=False, before=()):
+def computed_writes(info, computed, diff=False, before=(), earlier=()):
     """The writes of files computed in memory (``computed``: [{path, result, owner_like, text}], the path as the flow
     knows it, never the result's own), after the writes ``before``, in order, each against what the preflight read;
     only those that changed. ``text``: the file is a configuration, shown as text with its secrets masked; else the
-    diff is the task's own (a keystore's entries). ``diff``: each item carries its diff (diff mode)."""
+    diff is the task's own (a keystore's entries). ``diff``: each item carries its diff (diff mode). ``earlier``:
+    writes already chained that the same module run makes first (chained); ``info`` then describes the node as they
+    leave it (node_after)."""
     items = list(before) + [computed_item(info, item, diff) for item in computed if changed(item.get('result'))]
     if not diff:
         for item in items:
             item.pop('diff', None)
-    return chained(info, items)
+    return chained(info, items, earlier)
 
 
 def config_now(info, results):
@@ -132,14 +134,22 @@ def computed_item(info, item, diff=True):
     return written
 
 
-def chained(info, items):
+def chained(info, items, earlier=()):
     """``items`` as compare-and-swaps inside the node's home (never through a link below it): the first write of a
     path against the preflight's read of it, a later one against what the item before it wrote. A path written twice
-    shows one diff, from the first state to the last, on its last write."""
+    shows one diff, from the first state to the last, on its last write. ``earlier``: writes already chained that the
+    same module run makes before ``items`` (the flow's, before the migration's); they come first in the result, and a
+    path they write is compared, and shown, from what they leave."""
+    done = [dict(item) for item in earlier]
     last_content: dict[str, Any] = {}
     first_before: dict[str, Any] = {}
     last_index: dict[str, int] = {}
-    for index, item in enumerate(items):
+    for index, item in enumerate(done):
+        last_content[item['path']] = item['content']
+        last_index[item['path']] = index
+        if item.get('diff'):
+            first_before[item['path']] = item['diff'].get('before', '')
+    for index, item in enumerate(items, len(done)):
         path = item['path']
         item['within'] = str(info['home'])  # the write never follows a link below the home (remote_files)
         if path in last_content:
@@ -149,12 +159,41 @@ def chained(info, items):
             first_before[path] = (item.get('diff') or {}).get('before', '')
         last_content[path] = item['content']
         last_index[path] = index
-    for index, item in enumerate(items):
+    for item in done:
+        if last_index[item['path']] >= len(done):
+            item.pop('diff', None)  # a later item writes the path again: the diff is shown there
+    for index, item in enumerate(items, len(done)):
         diff = item.pop('diff', None)
         if diff and last_index[item['path']] == index:
-            item['diff'] = {'before': first_before[item['path']], 'after': diff.get('after', ''),
+            item['diff'] = {'before': first_before.get(item['path'], ''), 'after': diff.get('after', ''),
                             'before_header': item['path'], 'after_header': item['path']}
-    return items
+    return done + list(items)
+
+
+def node_after(info, items, internal_keystore_password=None):
+    """The node as ``items`` (its writes, in order) leave it, judged on the controller as product_info judges a home:
+    its result (with secrets and contents) computed from the preflight's read ``info`` with the writes laid over it,
+    so that a later step of the same run (the move to PKCS12) starts from what the flow writes without reading the
+    node again. Symbolic links are the preflight's to judge (write_refusals); folders and links are carried over."""
+    contents = {path: dict(read) for path, read in (info.get('contents') or {}).items()}
+    for item in items:
+        data = base64.b64decode(item['content'])
+        contents[item['path']] = dict(contents.get(item['path']) or {}, content=item['content'],
+                                      sha256=hashlib.sha256(data).hexdigest())
+
+    def read(path):
+        found = contents.get(path) or {}
+        if found.get('sha256', ABSENT) in (ABSENT, 'unread'):
+            return None
+        return base64.b64decode(found.get('content', ''))
+
+    product = str(info['product'])
+    # the release the preflight found, not one guessed again from the files this read holds
+    version = NodeRead(info).profile(product).versions[0]
+    after = home.inspect(product, str(info['home']), read, version, return_secrets=True,
+                         internal_keystore_password=internal_keystore_password or None)
+    after.update(contents=contents, folders=info.get('folders') or {}, links=info.get('links') or {})
+    return after
 
 
 def _entries_or_text(diff, changes=()):
