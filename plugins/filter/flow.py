@@ -77,8 +77,13 @@ def cluster_keystores(plans, built_results, infos):
 
 
 @_sentences
+def step_results(steps, **results):
+    return writes.with_steps(dict(steps or {}), results)
+
+
+@_sentences
 def node_writes(info, host, flow, clusters, steps, diff=False):
-    return writes.node_writes(info, host, flow, dict(clusters), dict(steps), bool(diff))
+    return writes.node_writes(info, host, flow, dict(clusters), writes.with_steps(steps, {}), bool(diff))
 
 
 @_sentences
@@ -223,6 +228,7 @@ class FilterModule:
             'node_password_changes': node_password_changes,
             'node_after': node_after,
             'node_writes': node_writes,
+            'step_results': step_results,
             'migration_problems': migration_problems,
             'migration_writes': migration_writes,
             'preflight': preflight,

@@ -160,3 +160,20 @@ def test_the_move_to_pkcs12_is_asked_by_the_role_or_by_its_playbook_and_then_the
                   FILTERS['flow_settings'](INPUTS, ['a'], migrate=True)):
         assert asked['migrate_to_pkcs12'] is True and '*.p12' in asked['read_also']
         assert set(plain['read_also']) < set(asked['read_also'])
+
+
+def test_each_step_records_its_result_under_its_own_name_and_the_write_writes_what_they_recorded(tmp_path):
+    home = node(tmp_path, 'identity_server', 'a')
+    config = Path(inspect(home, 'identity_server')['config_file'])
+    info = dict(_with_content(home, config), home=str(home))
+    info['contents'][str(config)]['sha256'] = 'read'
+    flow = FILTERS['flow_settings'](INPUTS, ['a'])
+    content = base64.b64encode(config.read_bytes() + b'\n# the step\n').decode()
+    steps = FILTERS['step_results']({}, config={'changed': True, 'content': content})
+    steps = FILTERS['step_results'](steps, truststore={'skipped': True}, internal=[])
+    assert set(steps) == {'config', 'truststore', 'internal'}
+    (written,) = FILTERS['node_writes'](info, 'a', flow, {}, steps)
+    assert written['path'] == str(config) and written['content'] == content and written['expected_sha256'] == 'read'
+    assert FILTERS['node_writes'](info, 'a', flow, {}, FILTERS['step_results']({}, config={'skipped': True})) == []
+    with pytest.raises(AnsibleFilterError, match='no step configuration'):
+        FILTERS['step_results'](steps, configuration={'changed': True})

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import Any, Optional, TypedDict
 
-from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError, RequestError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
 from ansible_collections.carbon.keystores.plugins.module_utils.toml import edit as toml_edit
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
@@ -28,11 +28,35 @@ def preflight_read(info, path):
     return (info.get('contents') or {}).get(path) or {}
 
 
-def node_writes(info, host, flow, clusters, steps, diff=False):
+class Steps(TypedDict, total=False):
+    """What the flow's steps computed for one node, in memory, for write.yml to write (a step that did not run is left
+    out or None): each step file records its result here (the fact __keystore_flow_steps), and nothing else passes
+    between them."""
+    truststore: Optional[dict]       # truststore.yml: the truststore task's result
+    config: Optional[dict]           # configure.yml: the configuration as it leaves it (with the vault's files)
+    internal: list                   # passwords.yml: the re-protected internal keystore (its loop's results)
+    password_config: Optional[dict]  # passwords.yml: the configuration that names the new passwords
+    marker: Optional[str]            # rotate_stage.yml: the base64 of the rotation's marker
+
+
+STEPS = tuple(Steps.__annotations__)
+
+
+def with_steps(steps, results) -> Steps:
+    """``steps`` (Steps) with ``results`` ({step: result}) recorded; a step the flow does not know is a bug of the
+    flow, said as such."""
+    unknown = sorted((set(steps or {}) | set(results)) - set(STEPS))
+    if unknown:
+        raise RequestError('The flow has no step %s (it knows %s).' % (', '.join(unknown), ', '.join(STEPS)))
+    recorded: Steps = {}
+    for name, result in list((steps or {}).items()) + list(results.items()):
+        recorded[name] = result  # type: ignore[literal-required]
+    return recorded
+
+
+def node_writes(info, host, flow, clusters, steps: Steps, diff=False):
     """The node's writes, in order: the cluster keystores it lacks (``clusters``: cluster_keystores), then what the
-    flow's steps computed (``steps``: the registered results of truststore.yml as ``truststore``, configure.yml as
-    ``config``, passwords.yml as ``internal`` (its loop's results) and ``password_config``; a step that did not run is
-    left out or None; ``marker``: the base64 of a rotation's marker): the truststore, the secure vault's files, the
+    flow's steps computed (``steps``): the truststore, the secure vault's files, the
     configuration, the re-protected internal keystore, the configuration that names its password, the marker. The
     configuration comes after the files it names, so that a run that stops midway leaves a node the next run
     finishes. ``diff``: each item carries its diff (diff mode). password-tmp, which the server deletes once it has read
