@@ -68,9 +68,7 @@ def test_a_fact_read_and_never_set_in_the_flow_is_an_includers_var():
     # the includers hand these in (entry points, rotate_switch.yml, rewrite.yml) or they default in the file itself
     given = {'__keystore_flow_pin_internal', '__keystore_flow_migrate', '__keystore_flow_rotation_stamp',
              '__keystore_flow_read_fails', '__keystore_flow_rewriting',
-             '__keystore_flow_write_clusters', '__keystore_flow_vault_changed', '__keystore_flow_vault_content',
-             '__keystore_flow_vault_properties', '__keystore_flow_vault_reprotected', '__keystore_flow_vault_cipher_text',
-             '__keystore_flow_migrating'}
+             '__keystore_flow_write_clusters', '__keystore_flow_vault_request', '__keystore_flow_migrating'}
     unknown = set()
     for path in TASKS.glob('*.yml'):
         unknown.update(set(facts_of(path)[0]) - every_set - given)
