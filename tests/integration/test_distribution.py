@@ -34,7 +34,9 @@ def _build(tmp_path, env):
 SHIPPED = ('README.md', 'LICENSE', 'CHANGELOG.rst', 'requirements.txt', 'meta/runtime.yml',
            'meta/execution-environment.yml', 'changelogs/changelog.yaml', 'changelogs/config.yaml', 'docs/*.md',
            'docs/awx/*.yml', 'plugins/*.py', 'plugins/*.yml', 'roles/*.yml', 'playbooks/*.yml')
-MAX_ARTIFACT_BYTES = 250 * 1024
+# a tripwire for a binary or a test tree slipping into the artifact, not a budget: the code, its docs and the roles'
+# argument specs (about 260 KB at 0.4.0, from 210 KB at 0.3.0) grow with every feature
+MAX_ARTIFACT_BYTES = 320 * 1024
 
 
 def test_the_artifact_ships_exactly_the_allowed_files_with_the_license(tmp_path):
