@@ -200,10 +200,9 @@ def node_after(info, items, internal_keystore_password=None):
     so that a later step of the same run (the move to PKCS12) starts from what the flow writes without reading the
     node again. Symbolic links are the preflight's to judge (write_refusals); folders and links are carried over."""
     contents = {path: dict(read) for path, read in (info.get('contents') or {}).items()}
-    for item in items:
-        data = base64.b64decode(item['content'])
-        contents[item['path']] = dict(contents.get(item['path']) or {}, content=item['content'],
-                                      sha256=hashlib.sha256(data).hexdigest())
+    for written in overlay(items):  # the last content of each path
+        contents[written['path']] = dict(contents.get(written['path']) or {}, content=written['content'],
+                                         sha256=hashlib.sha256(base64.b64decode(written['content'])).hexdigest())
 
     def read(path):
         found = contents.get(path) or {}
