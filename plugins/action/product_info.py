@@ -28,7 +28,8 @@ class ActionModule(RemoteFileAction):
         profile = products.profile_for(args['product'], args.get('version'))
         extra = ['%s/%s' % (home, name) for name in PASSWORD_FILES] + [
             '%s/%s/%s' % (home, profile.security_dir, products.ROTATION_MARKER)]
-        read_home = home_read.read_home(self, profile, home, task_vars, extra=extra, read_also=args['read_also'])
+        read_home = home_read.read_home(self, profile, home, task_vars, extra=extra, read_also=args['read_also'],
+                                        store_names=products.store_names(args['product'], args.get('version')))
         for item in args['overlay']:
             read_home.assume(item['path'], decoded(item['content'], 'overlay[%s].content' % item['path']))
         # the stores the configuration names that the first read listed by name only: one more run for all of them

@@ -92,6 +92,11 @@ def node_after(info, items, internal_keystore_password=None):
 
 
 @_sentences
+def write_confirms(written, after):
+    return writes.write_confirms(dict(written or {}), dict(after or {}))
+
+
+@_sentences
 def migration_writes(info, converted, config=None, diff=False, earlier=()):
     """``info``: the node as ``earlier`` (the flow's writes, before the migration's) leave it (node_after);
     ``converted``: the results of the keystore_convert loop over pkcs12_migration's stores; ``config``: the
@@ -227,6 +232,7 @@ class FilterModule:
             'material_refusals': material_refusals,
             'node_password_changes': node_password_changes,
             'node_after': node_after,
+            'write_confirms': write_confirms,
             'node_writes': node_writes,
             'step_results': step_results,
             'migration_problems': migration_problems,

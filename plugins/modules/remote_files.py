@@ -151,6 +151,17 @@ options:
             and each keystore as its entries (alias, subject, SHA-256, expiry).
         type: dict
         version_added: 0.4.0
+  report_sha256:
+    description:
+      - With O(writes), files whose SHA-256 the run returns once its writes are done (RV(sha256s)), so that the caller
+        can tell the node holds exactly the bytes it judged, without reading it again. In check mode, a file the run
+        would write is reported as it would be after the write.
+      - The product roles give the files their verdict on the node rests on (the configuration, the stores it names, the
+        secure vault's files).
+    type: list
+    elements: path
+    default: []
+    version_added: 0.4.0
   assume:
     description:
       - In check mode only, with O(writes), what earlier writes of the same run would have left (path to SHA-256).
@@ -276,10 +287,22 @@ diff:
   type: list
   elements: dict
   version_added: 0.4.0
+sha256s:
+  description:
+    - With O(writes) and O(report_sha256), each file's SHA-256 after the writes (what it would be, in check mode), by
+      path as given; V(absent) for a file that does not exist, V(unreadable) for one the run cannot read.
+  returned: with O(writes) and O(report_sha256), when every write was made
+  type: dict
+  version_added: 0.4.0
 conflict:
   description: True when the write was refused because the file changed after it was read.
   returned: when a write was refused for that reason
   type: bool
+conflict_path:
+  description: With O(writes), the file whose change refused the write.
+  returned: when a write of O(writes) was refused because the file changed after it was read
+  type: str
+  version_added: 0.4.0
 '''
 
 import base64
@@ -377,13 +400,27 @@ def write_many(module):
                                                   within=item.get('within'),
                                                   ownership=ownership.get(item.get('owner_like'), task_ownership))))
         except Conflict as exc:
-            module.fail_json(msg=str(exc), conflict=True, results=results)
+            module.fail_json(msg=str(exc), conflict=True, conflict_path=path, results=results)
         except FileProblem as exc:
             module.fail_json(msg=str(exc), results=results)
         if results[-1]['changed'] and item.get('diff') and module._diff:
             diffs.append(item['diff'])
     shown = dict(diff=diffs) if diffs else {}
+    if module.params['report_sha256']:
+        shown['sha256s'] = reported_sha256s(module.params['report_sha256'], predicted if module.check_mode else {})
     module.exit_json(changed=any(result['changed'] for result in results), results=results, **shown)
+
+
+def reported_sha256s(paths, predicted):
+    """{path: SHA-256, 'absent' or 'unreadable'} of ``paths`` as the writes left them (``predicted``: what a check run's
+    writes would have left)."""
+    reported = {}
+    for path in paths:
+        try:
+            reported[path] = predicted[path] if path in predicted else transport.current_sha256(path)
+        except FileProblem:
+            reported[path] = 'unreadable'
+    return reported
 
 
 def main():
@@ -411,6 +448,7 @@ def main():
                 within=dict(type='path'),
             )),
             assume=dict(type='dict'),
+            report_sha256=dict(type='list', elements='path', default=[]),
         ),
         mutually_exclusive=[('write', 'read'), ('write', 'folders'), ('writes', 'write'), ('writes', 'read'),
                             ('writes', 'folders')],

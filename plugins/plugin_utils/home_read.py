@@ -85,13 +85,13 @@ class HomeRead:
             self.listed[name] = described
 
 
-def read_home(action, profile, home, task_vars, extra=(), read_also=()):
+def read_home(action, profile, home, task_vars, extra=(), read_also=(), store_names=None):
     """One module run that reads a product home as the product reads it: the configuration file candidates,
     the secure vault's properties beside each (and its cipher-text.properties where the config tool does not render
     it), ``extra`` paths, the home and its security folder (where they
     really are, for links) and every keystore-like file of that folder: the contents of the product's default
-    stores and of the names matching ``read_also``, the names and sizes of the others (a store the configuration
-    names among them is read when looked up)."""
+    stores (``store_names``, default: the profile's) and of the names matching ``read_also``, the names and sizes of
+    the others (a store the configuration names among them is read when looked up)."""
     candidates = ['%s/%s' % (home, candidate) for candidate in profile.config_candidates]
     properties = [vault.properties_path(home, candidate) for candidate in candidates]
     cipher_texts = [vault.cipher_text_path(home, candidate) for candidate in candidates] \
@@ -105,7 +105,8 @@ def read_home(action, profile, home, task_vars, extra=(), read_also=()):
     security = '%s/%s' % (home, profile.security_dir)
     described, folders = action.read_remote_many(candidates + [home, security] + beside + markers + config_folders,
                                                  task_vars, folders=[security], suffixes=products.KEYSTORE_SUFFIXES,
-                                                 folder_content=list(profile.default_store_names) + list(read_also))
+                                                 folder_content=list(profile.default_store_names if store_names is None
+                                                                     else store_names) + list(read_also))
     home = described[len(candidates)]['path'].rstrip('/') or '/'
     expanded_security = '%s/%s' % (home, profile.security_dir)
     listed = folders.get(expanded_security, {})  # the host names the folder as it expanded it

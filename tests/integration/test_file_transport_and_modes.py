@@ -97,3 +97,27 @@ def test_tables_in_one_write_and_read_from(tmp_path):
     created = run_playbook(tmp_path, [{'name': 'create', 'carbon.keystores.toml_file': dict(
         path=str(empty), table='keystore.tls', create=True)}])
     assert created['create']['changed'] and empty.exists() and empty.read_text() == '', pretty(created['create'])
+
+
+def test_a_write_run_reports_what_the_files_hold_after_it_and_names_the_file_that_refused_it(tmp_path):
+    """remote_files' report_sha256: the SHA-256 of each file once the writes are made (in check mode, as they would be
+    made), so that the roles need not read the node again; conflict_path: which file another run changed."""
+    kept, written, missing = tmp_path / 'kept.txt', tmp_path / 'written.txt', tmp_path / 'missing.txt'
+    kept.write_bytes(b'kept\n')
+    written.write_bytes(b'old\n')
+    digest = {name: hashlib.sha256(data).hexdigest() for name, data in (('kept', b'kept\n'), ('new', b'new\n'),
+                                                                        ('old', b'old\n'))}
+    write = {'writes': [{'path': str(written), 'content': base64.b64encode(b'new\n').decode(),
+                         'expected_sha256': digest['old']}],
+             'report_sha256': [str(kept), str(written), str(missing)]}
+    expected = {str(kept): digest['kept'], str(written): digest['new'], str(missing): 'absent'}
+    checked = run_playbook(tmp_path, [{'name': 'check', 'carbon.keystores.remote_files': write}], check=True)['check']
+    assert checked['changed'] and checked['sha256s'] == expected, checked
+    assert written.read_bytes() == b'old\n', 'check mode wrote nothing'
+    done = run_playbook(tmp_path, [{'name': 'write', 'carbon.keystores.remote_files': write}])['write']
+    assert done['changed'] and done['sha256s'] == expected and written.read_bytes() == b'new\n', done
+    # another write still expecting the old bytes
+    stale = dict(write, writes=[dict(write['writes'][0], content=base64.b64encode(b'other\n').decode())])
+    refused = run_playbook(tmp_path, [{'name': 'stale', 'carbon.keystores.remote_files': stale}])['stale']
+    assert refused['failed'] and refused['conflict'] and refused['conflict_path'] == str(written), refused
+    assert 'sha256s' not in refused and written.read_bytes() == b'new\n'

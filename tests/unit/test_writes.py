@@ -184,6 +184,42 @@ def test_the_node_after_its_writes_is_what_product_info_reads_there_once_they_ar
     assert info['purposes']['tls']['path'] != own and own not in info['contents'], 'the read itself is left alone'
 
 
+def _on_disk(path):
+    try:
+        with open(path, 'rb') as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return 'absent'
+
+
+def test_the_judgement_of_a_written_node_names_the_files_it_rests_on_and_holds_only_while_they_do(tmp_path):
+    """verify.yml takes node_after's judgement as the node's when the write reports, for every file it rests on, the
+    SHA-256 it was judged on: those must be the files the product reads, and any change to one of them must show."""
+    product = 'identity_server'
+    home = node(tmp_path, product, 'a')
+    info = _with_contents(inspect(home, product))
+    config = info['config_file']
+    _own_keystore(home, product)
+    own = str(home / SECURITY / 'own.jks')
+    items = [{'path': path, 'content': _b64(open(path, 'rb').read())} for path in (own, config)]
+    after = writes.node_after(info, items)
+    rests_on = after['rests_on']
+    # what the product reads: the configuration and the stores it names
+    assert {config, own, info['purposes']['truststore']['path']} <= set(rests_on)
+    reported = {path: _on_disk(path) for path in rests_on}  # what remote_files' report_sha256 returns
+    assert reported == rests_on and writes.write_confirms({'sha256s': reported}, after)
+    # another process rewrote the truststore after the write: the judgement is no longer the node's
+    truststore = info['purposes']['truststore']['path']
+    with open(truststore, 'ab') as handle:
+        handle.write(b'\0')
+    reported = {path: _on_disk(path) for path in rests_on}
+    assert not writes.write_confirms({'sha256s': reported}, after)
+    assert not writes.write_confirms({}, after), 'a write that reported nothing confirms nothing'
+    linked = writes.node_after(dict(info, links={own: '/elsewhere/own.jks'}), items)
+    assert linked['rests_on'] is None and not writes.write_confirms({'sha256s': rests_on}, linked), \
+        'a home with symbolic links is judged by a read of the node'
+
+
 def test_a_later_steps_writes_follow_the_earlier_ones_in_one_run_and_a_file_shows_one_diff(tmp_path):
     """The move to PKCS12 joins the flow's own module run: its configuration is compared against what the flow's
     write of it leaves, and shows one diff, from the preflight's file to the migrated one."""

@@ -284,6 +284,14 @@ def profile_for(product, version=None):
     raise RequestError('version %s' % unknown_version(product, version))
 
 
+def store_names(product, version=None):
+    """The file names of the default stores a home of ``product`` may hold: its release's, or with no version given
+    those of every release, since the home tells its release only once it is read (one read then holds the contents of
+    either, and no second run is needed for the stores the release turns out to use)."""
+    profiles = [profile_for(product, version)] if version else PROFILES.get(product) or [profile_for(product)]
+    return sorted({name for profile in profiles for name in profile.default_store_names})
+
+
 def profile_named(product, label):
     """The profile of ``product`` that product_info reported as ``label`` (its result's ``profile``); the newest when
     none is called so."""

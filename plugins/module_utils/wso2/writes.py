@@ -197,16 +197,23 @@ def chained(info, items, earlier=()):
 def node_after(info, items, internal_keystore_password=None):
     """The node as ``items`` (its writes, in order) leave it, judged on the controller as product_info judges a home:
     its result (with secrets and contents) computed from the preflight's read ``info`` with the writes laid over it,
-    so that a later step of the same run (the move to PKCS12) starts from what the flow writes without reading the
-    node again. Symbolic links are the preflight's to judge (write_refusals); folders and links are carried over."""
+    so that a later step of the same run (the move to PKCS12) starts from what the flow writes, and the verification
+    judges what the write left, without reading the node again. Symbolic links are the preflight's to judge
+    (write_refusals); folders and links are carried over.
+
+    ``rests_on``: {path: SHA-256 or 'absent'} of every file the judgement read (or found missing), for the write to
+    report back (write_confirms); None where the home has symbolic links, which only a read of the node judges."""
     contents = {path: dict(read) for path, read in (info.get('contents') or {}).items()}
     for written in overlay(items):  # the last content of each path
         contents[written['path']] = dict(contents.get(written['path']) or {}, content=written['content'],
                                          sha256=hashlib.sha256(base64.b64decode(written['content'])).hexdigest())
+    rests_on = {}
 
     def read(path):
         found = contents.get(path) or {}
-        if found.get('sha256', ABSENT) in (ABSENT, 'unread'):
+        # a path the read did not reach counts as absent; one it listed by name only ('unread') matches no digest
+        rests_on[path] = found.get('sha256', ABSENT)
+        if rests_on[path] in (ABSENT, 'unread'):
             return None
         return base64.b64decode(found.get('content', ''))
 
@@ -215,8 +222,16 @@ def node_after(info, items, internal_keystore_password=None):
     version = NodeRead(info).profile(product).versions[0]
     after = home.inspect(product, str(info['home']), read, version, return_secrets=True,
                          internal_keystore_password=internal_keystore_password or None)
-    after.update(contents=contents, folders=info.get('folders') or {}, links=info.get('links') or {})
+    after.update(contents=contents, folders=info.get('folders') or {}, links=info.get('links') or {},
+                 rests_on=None if info.get('links') else rests_on)
     return after
+
+
+def write_confirms(written, after):
+    """Whether the SHA-256s a write run returned (remote_files' ``sha256s``) show that the node holds exactly the files
+    ``after`` (node_after) was judged on: then that judgement is the node's, and nothing needs to be read again."""
+    expected = after.get('rests_on')
+    return bool(expected) and (written or {}).get('sha256s') == expected
 
 
 def _entries_or_text(diff, changes=()):
