@@ -42,6 +42,11 @@ def flow_settings(inputs, hosts, migrate=False):
     return settings.flow_settings(dict(inputs), list(hosts), bool(migrate))
 
 
+@_sentences
+def cluster_members(hosts, clusters, active=None):
+    return settings.cluster_members(list(hosts), list(clusters), None if active is None else list(active))
+
+
 def keep_internal(flow, pinned=False):
     return settings.keep_internal(flow, bool(pinned))
 
@@ -232,6 +237,7 @@ class FilterModule:
             'material_refusals': material_refusals,
             'node_password_changes': node_password_changes,
             'node_after': node_after,
+            'cluster_members': cluster_members,
             'write_confirms': write_confirms,
             'node_writes': node_writes,
             'step_results': step_results,

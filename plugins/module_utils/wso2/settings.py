@@ -10,6 +10,7 @@ material the operator hands over (a CA-signed certificate with its key, or the C
 
 from __future__ import annotations
 
+from ansible_collections.carbon.keystores.plugins.module_utils.errors import RequestError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, purposes as registry
 
 # keytool refuses shorter store passwords, and so would the product when it opens the store
@@ -24,6 +25,20 @@ def extension(store_type):
 def _material(inputs, prefix):
     return {name: inputs.get('%s_%s' % (prefix, name)) or ('' if name != 'certificate_chain' else [])
             for name in MATERIAL}
+
+
+def cluster_members(hosts, clusters, active=None):
+    """{cluster name: its hosts, in the play's order} from the play's ``hosts`` and each one's ``clusters`` name (the
+    role's <role>_cluster; empty for all makes the play one cluster); with ``active``, only the hosts still in the
+    play. Computed once for the play, so that no node looks at every other node's facts."""
+    if len(clusters) != len(hosts):
+        raise RequestError('cluster_members: %d hosts but %d cluster names.' % (len(hosts), len(clusters)))
+    still = None if active is None else set(active)
+    members: dict[str, list[str]] = {}
+    for host, name in zip(hosts, clusters):
+        if still is None or host in still:
+            members.setdefault(str(name or ''), []).append(host)
+    return members
 
 
 def flow_settings(inputs, hosts, migrate=False):
