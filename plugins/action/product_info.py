@@ -24,7 +24,7 @@ PASSWORD_FILES = vault.PASSWORD_FILES
 try:
     from ansible_collections.carbon.keystores.plugins.filter import flow as _flow_filters  # noqa: F401  # pylint: disable=unused-import
 except ImportError:  # a missing dependency is the action's own error to report (missing_dependencies)
-    _flow_filters = None
+    pass
 
 
 class ActionModule(RemoteFileAction):
