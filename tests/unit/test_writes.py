@@ -159,19 +159,24 @@ def test_the_preflight_refuses_a_node_whose_file_at_the_cluster_keystores_name_i
         tmp_path / 'b' / SECURITY / 'own.jks'))
 
 
-def test_the_node_after_its_writes_is_what_product_info_reads_there_once_they_are_written(tmp_path):
-    """node_after judges the preflight's read with the writes laid over it; the same files really written, product_info
-    must read the same: the move to PKCS12 starts from it without reading the node again."""
+def _written_own_keystore(tmp_path):
+    """An Identity Server node read as the preflight reads it, then the flow's writes made for real on it: a keystore of
+    its own, then the configuration that names it. (home, the read, the keystore's path, the writes)."""
     product = 'identity_server'
     home = node(tmp_path, product, 'a')
     info = _with_contents(inspect(home, product))
-    config = info['config_file']
-    # the flow's writes, made for real on the node: a keystore of its own, then the configuration that names it
     _own_keystore(home, product)
     own = str(home / SECURITY / 'own.jks')
-    items = [{'path': path, 'content': _b64(open(path, 'rb').read())} for path in (own, config)]
+    items = [{'path': path, 'content': _b64(open(path, 'rb').read())} for path in (own, info['config_file'])]
+    return home, info, own, items
+
+
+def test_the_node_after_its_writes_is_what_product_info_reads_there_once_they_are_written(tmp_path):
+    """node_after judges the preflight's read with the writes laid over it; the same files really written, product_info
+    must read the same: the move to PKCS12 starts from it without reading the node again."""
+    home, info, own, items = _written_own_keystore(tmp_path)
     after = writes.node_after(info, items)
-    real = inspect(home, product)
+    real = inspect(home, 'identity_server')
     assert after['purposes']['tls']['path'] == own != info['purposes']['tls']['path']
     assert {purpose: (described.get('path'), described.get('fingerprint_sha256'))
             for purpose, described in after['purposes'].items()} == {
@@ -195,13 +200,8 @@ def _on_disk(path):
 def test_the_judgement_of_a_written_node_names_the_files_it_rests_on_and_holds_only_while_they_do(tmp_path):
     """verify.yml takes node_after's judgement as the node's when the write reports, for every file it rests on, the
     SHA-256 it was judged on: those must be the files the product reads, and any change to one of them must show."""
-    product = 'identity_server'
-    home = node(tmp_path, product, 'a')
-    info = _with_contents(inspect(home, product))
+    _home, info, own, items = _written_own_keystore(tmp_path)
     config = info['config_file']
-    _own_keystore(home, product)
-    own = str(home / SECURITY / 'own.jks')
-    items = [{'path': path, 'content': _b64(open(path, 'rb').read())} for path in (own, config)]
     after = writes.node_after(info, items)
     rests_on = after['rests_on']
     # what the product reads: the configuration and the stores it names
