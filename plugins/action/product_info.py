@@ -19,10 +19,13 @@ PASSWORD_FILES = vault.PASSWORD_FILES
 
 # The product roles' filters run in the worker processes Ansible forks to template each task, and a worker inherits
 # what the controller's main process has imported. The strategy loads this action in the main process when it queues
-# the roles' first read, so importing the filters here spares every later task on every host importing them anew
-# (about 20 ms per host and task; bench/README.md).
+# the roles' first read, so importing the filters and what they use here spares every later task on every host
+# importing them anew (about 170 ms per host and task; bench/README.md). The filters import it only when they run.
 try:
     from ansible_collections.carbon.keystores.plugins.filter import flow as _flow_filters  # noqa: F401  # pylint: disable=unused-import
+    from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import (  # noqa: F401  # pylint: disable=unused-import
+        cluster as _cluster, cluster_keys as _cluster_keys, migration as _migration, node_tables as _node_tables,
+        rotations as _rotations, writes as _writes)
 except ImportError:  # a missing dependency is the action's own error to report (missing_dependencies)
     pass
 

@@ -13,7 +13,7 @@ import tomlkit
 import yaml
 
 from helpers import (
-    FIXTURES, ROOT, VENV_BIN, command_secrets, java_keycheck, keytool_entries, scan_for_secrets, sha256_file,
+    FIXTURES, ROOT, VENV_BIN, command_secrets, java_keycheck, keytool, keytool_entries, scan_for_secrets, sha256_file,
     tls_handshake,
 )
 from sandbox import CONFIG, PACK_PASSWORD, SECURITY, build_cluster, build_node, write_inventory
@@ -121,6 +121,30 @@ def test_cluster_converges_stays_converged_and_takes_a_new_node(tmp_path, produc
                                     new_tls['truststore_password'])
     assert ok and fingerprint in served, fingerprint
 
+    # The cluster converged, a rerun skips every step after the preflight; a node whose truststore then loses the
+    # cluster's certificate (by hand) is no longer converged, and the next run trusts it again there, only there.
+    nodes.append('node4')
+    assert "skipping: [node2]" in _task_output(play(inventory, product).stdout, WRITE_STEPS)
+    cluster_certificate = keytool_entries(new_tls['keystore'], new_tls['password'])[0]['sha256']
+    trusted = keytool_entries(new_tls['truststore'], new_tls['truststore_password'])
+    alias = next(entry['alias'] for entry in trusted if entry['sha256'] == cluster_certificate)
+    keytool('-delete', '-alias', alias, '-keystore', new_tls['truststore'], '-storepass', new_tls['truststore_password'])
+    repaired = play(inventory, product)
+    assert {n: counts['changed'] > 0 for n, counts in recap(repaired.stdout).items()} == {
+        n: n == 'node4' for n in nodes}, repaired.stdout[-4000:]
+    trusted = keytool_entries(new_tls['truststore'], new_tls['truststore_password'])
+    assert cluster_certificate in [entry['sha256'] for entry in trusted]
+
+
+WRITE_STEPS = 'Build, configure, trust and write what the cluster lacks, then verify'
+
+
+def _task_output(stdout, task):
+    """What the play printed for the task whose name ends with ``task``."""
+    block = re.search(r'TASK \[[^\]]*%s\] \*+\n(.*?)(?=\nTASK \[|\nPLAY RECAP)' % re.escape(task), stdout, re.S)
+    assert block, 'no task %r in the output' % task
+    return block.group(1)
+
 
 def _internal_fingerprint(home, product):
     _tls, data = tls_settings(home, product)
@@ -218,7 +242,7 @@ def test_the_cluster_keystore_is_written_as_a_compare_and_swap(tmp_path):
     product = 'identity_server'
     inventory = build_cluster(tmp_path, product, ['node1', 'node2'], PASSWORD)
     flow = [{'name': 'Flow step %s' % step, 'ansible.builtin.import_role': {
-        'name': 'carbon.keystores.keystore_flow', 'tasks_from': step}} for step in ('inputs.yml', 'preflight.yml')]
+        'name': 'carbon.keystores.keystore_flow', 'tasks_from': step}} for step in ('inputs.yml', 'preflight.yml', 'judgement.yml')]
     meanwhile = {'name': 'Another writer', 'ansible.builtin.copy': {
         'content': 'written meanwhile\n', 'dest': '{{ identity_server_home }}/%s/wso2is.jks' % SECURITY, 'mode': '0600'},
         'when': "inventory_hostname == 'node2'"}

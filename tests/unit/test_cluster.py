@@ -18,7 +18,9 @@ from ansible_collections.carbon.keystores.plugins.module_utils.tasks import keys
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import (
     cluster, cluster_keys, migration, node_tables, products, purposes, rotations, settings,
 )
-from homes import CLUSTER_PASSWORD, CONFIG, FLOW_INPUTS, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, write_keystore
+from homes import (
+    CLUSTER_PASSWORD, CONFIG, FLOW_INPUTS, PACK_PASSWORD, SECURITY, apply_tables, inspect, node, params, trust, write_keystore,
+)
 
 PASSWORD = CLUSTER_PASSWORD
 PRODUCTS = list(CONFIG)
@@ -507,3 +509,53 @@ def test_a_new_keystore_never_takes_a_name_a_node_uses_and_adopts_its_own_earlie
 
 def _with_infos(root, product):
     return {name: _with_contents(info) for name, info in _infos(root, product, 'ab').items()}
+
+
+def _converged_cluster(tmp_path, product='identity_server'):
+    """Two nodes as a run of the flow leaves them: a keystore of their own configured, its certificate in the
+    truststore. (the nodes' reads, the flow's settings)."""
+    home = node(tmp_path, product, 'a')
+    _own_keystore(home, product)
+    flow = _flow(product)
+    infos = {name: _with_contents(info) for name, info in _infos(tmp_path, product, 'a').items()}
+    clusters = cluster_keys.cluster_keystores(cluster.plan_keystores(infos, flow), {}, infos)
+    trust(home / SECURITY / 'client-truststore.jks', PACK_PASSWORD, [('own', clusters['tls']['certificate_pem'])])
+    apply_tables(infos['a'], node_tables.table_step(infos['a'], flow, clusters, settings.keep_internal(flow))['tables'])
+    _copy_node(home, tmp_path / 'b')
+    return _read(tmp_path), flow
+
+
+def _read(root):
+    return {name: _with_contents(info) for name, info in _infos(root, 'identity_server', 'ab').items()}
+
+
+def test_a_cluster_is_converged_only_when_no_node_lacks_anything_the_flow_would_write(tmp_path):
+    """main.yml skips every step after the preflight for a converged cluster: the judgement must see anything one
+    node lacks, or the run would leave it unrepaired."""
+    infos, flow = _converged_cluster(tmp_path)
+    assert cluster.preflight(infos, flow, ca_certificates=[])['converged'], 'nothing to build, configure, trust or write'
+    assert not cluster.preflight(infos, flow)['converged'], 'without the CA certificates judged, nothing is known'
+    assert not cluster.preflight(infos, flow, 'stamp', [])['converged'], 'a rotation has everything to do'
+    # one node's truststore lost the cluster's certificate
+    trust_b = tmp_path / 'b' / SECURITY / 'client-truststore.jks'
+    shutil.copy(tmp_path / 'a' / SECURITY / 'wso2carbon.jks', trust_b)  # a store without that certificate
+    assert not cluster.preflight(_read(tmp_path), flow, ca_certificates=[])['converged']
+    shutil.copy(tmp_path / 'a' / SECURITY / 'client-truststore.jks', trust_b)
+    # a CA certificate handed over that no truststore holds yet
+    ca = write_keystore(tmp_path / 'ca.jks', PASSWORD, 'ca', subject='CN=Example CA')['certificate_pem']
+    assert not cluster.preflight(infos, flow, ca_certificates=[{'alias': 'ca', 'certificate': ca}])['converged']
+    # one node's configuration edited by hand, another its keystore gone
+    config_b = Path(infos['b']['config_file'])
+    edited = config_b.read_text().replace('alias = "own"', 'alias = "wso2carbon"', 1)
+    assert edited != config_b.read_text()
+    config_b.write_text(edited)
+    assert not cluster.preflight(_read(tmp_path), flow, ca_certificates=[])['converged']
+    shutil.copy(infos['a']['config_file'], config_b)
+    (tmp_path / 'b' / SECURITY / 'own.jks').unlink()
+    assert not cluster.preflight(_read(tmp_path), flow, ca_certificates=[])['converged']
+    # the steps only running them judges: the secure vault, the move to PKCS12, PEM material handed over
+    for inputs in ({'encrypt_passwords': True}, {'tls_certificate': ca}):
+        assert not cluster.preflight(infos, _flow('identity_server', **inputs), ca_certificates=[])['converged'], inputs
+    assert not cluster.converged(infos, settings.flow_settings(dict(FLOW_INPUTS, product='identity_server',
+                                                                    home='/unused', keystore_password=PASSWORD),
+                                                               ['a', 'b'], True), {}, [], cluster.preflight(infos, flow))

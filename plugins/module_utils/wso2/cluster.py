@@ -5,9 +5,13 @@ of its keystores (wso2/cluster_keys.py, wso2/rotations.py), and what each node r
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import ClusterError
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2.node import NodeRead
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster_keys, products, purposes as registry, rotations, settings, writes
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import (
+    cluster_keys, node_tables, products, purposes as registry, rotations, settings, writes,
+)
 
 
 MISPLACED = ('outside_security_folder', 'outside_home')
@@ -45,12 +49,14 @@ def plan_keystores(infos, flow, rotation_stamp=None):
     return found
 
 
-def preflight(infos, flow, rotation_stamp=None):
+def preflight(infos, flow, rotation_stamp=None, ca_certificates=None):
     """The whole preflight judgement, once for the cluster, from every node's product_info: {'plans': by purpose,
     'refusals': {host: sentences}, what each node does not allow (the flow fails that node, so that the recap names
     the guilty one), 'cluster_refusals': sentences about the cluster as a whole, 'password_changes': by host,
-    'reopen': by host, the stores whose new password must be tried because the configured one does not open them}.
-    Nothing is planned for a cluster with a node that cannot be read."""
+    'reopen': by host, the stores whose new password must be tried because the configured one does not open them,
+    'converged': whether the cluster holds everything already (converged; False for a rotation, without
+    ``ca_certificates``, the ca_certificates lookup's, and where PEM material is handed over: its judgement comes
+    later)}. Nothing is planned for a cluster with a node that cannot be read."""
     role = flow['product']
     found: dict[str, list[str]] = {host: [] for host in infos}
     cluster_found, changes, reopen = [], {}, {}
@@ -91,8 +97,33 @@ def preflight(infos, flow, rotation_stamp=None):
         for host, info in sorted(infos.items()):
             changes[host] = password_changes(info, flow, paths)['changes']
             reopen[host] = [change for change in changes[host] if not change['opens']]
-    return {'plans': planned, 'refusals': found, 'cluster_refusals': cluster_found, 'password_changes': changes,
-            'reopen': reopen}
+    judged: dict[str, Any] = {'plans': planned, 'refusals': found, 'cluster_refusals': cluster_found,
+                              'password_changes': changes, 'reopen': reopen}
+    judged['converged'] = bool(ca_certificates is not None and not rotation_stamp and not cluster_found and
+                               not any(found.values()) and not any(item['certificate'] for item in flow['keystores']) and
+                               converged(infos, flow, {}, ca_certificates, judged))
+    return judged
+
+
+def converged(infos, flow, judged_, ca_certificates, preflight_):
+    """Whether the whole cluster already holds what this run would write, judged from the preflight alone: no cluster
+    keystore to build, and on every node no store password to change or store to reopen, no cluster keystore it
+    lacks, no table its configuration lacks, no certificate its truststore lacks. The flow then skips its steps
+    (main.yml), so that a converged cluster costs the preflight's tasks only. The secure vault and the move to PKCS12
+    are steps of their own (module runs in memory) that only running them judges: with either, the answer is False.
+    ``judged_``: {purpose: the pem_material lookup's judgement}; ``ca_certificates``: the ca_certificates lookup's."""
+    plans = preflight_.get('plans') or {}
+    if not plans or flow['encrypt_passwords'] or flow['migrate_to_pkcs12'] or \
+            cluster_keys.builds(plans, flow, judged_, infos):
+        return False
+    if any(preflight_['password_changes'].get(host) or preflight_['reopen'].get(host) for host in infos):
+        return False
+    clusters = cluster_keys.cluster_keystores(plans, {}, infos)
+    if any(keystore['needs'] for keystore in clusters.values()):
+        return False
+    keep_internal = settings.keep_internal(flow, False)
+    return not any(node_tables.table_step(info, flow, clusters, keep_internal)['pending'] or
+                   node_tables.trust_step(info, flow, clusters, ca_certificates, [])['needed'] for info in infos.values())
 
 
 def node_refusals(infos, flow, plans):
