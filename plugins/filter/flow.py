@@ -66,7 +66,7 @@ def preflight(infos, flow, rotation=None, ca_certificates=None):
     """``rotation``: the stamp of a new rotation (playbooks/rotate.yml); the TLS plan is then a rotation."""
     from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster
     from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
-    with certificates.tolerating_zero_serials():  # the judgement of converged, as trust_step
+    with certificates.tolerating_legacy_certificates():  # the judgement of converged, as trust_step
         return cluster.preflight(dict(infos), flow, str(rotation) if rotation else None,
                                  None if ca_certificates is None else list(ca_certificates))
 
@@ -75,7 +75,7 @@ def preflight(infos, flow, rotation=None, ca_certificates=None):
 def cluster_converged(infos, flow, judged, ca_certificates, preflight_):
     from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import cluster
     from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
-    with certificates.tolerating_zero_serials():  # as trust_step
+    with certificates.tolerating_legacy_certificates():  # as trust_step
         return cluster.converged(dict(infos), flow, dict(judged or {}), list(ca_certificates), dict(preflight_))
 
 
@@ -235,7 +235,7 @@ def trusted_entry(cluster_keystore):
 def trust_step(info, flow, clusters, ca_certificates, password_changes=()):
     from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import node_tables
     from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certificates
-    with certificates.tolerating_zero_serials():  # as the truststore module reads a CA's certificate
+    with certificates.tolerating_legacy_certificates():  # as the truststore module reads a CA's certificate
         return node_tables.trust_step(info, flow, dict(clusters), list(ca_certificates), list(password_changes))
 
 

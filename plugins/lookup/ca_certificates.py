@@ -76,7 +76,7 @@ class LookupModule(LookupBase):
             try:
                 ((alias, value, source),) = truststore.certificate_items([raw])
                 text = controller_files.pem_text(value, locate)
-                with certificates.tolerating_zero_serials():
+                with certificates.tolerating_legacy_certificates():
                     truststore.requested_certificates([(alias, text, '%s (%s)' % (name, source))])
             except CarbonKeystoresError as exc:
                 message = str(exc).replace('certificates item 1', 'it')

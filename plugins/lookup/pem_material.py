@@ -126,7 +126,7 @@ class LookupModule(LookupBase):
         if unreadable:
             return [dict(material.judge(None, None, None, [], [], labels), problems=unreadable)]
         try:
-            with certificates.tolerating_zero_serials():
+            with certificates.tolerating_legacy_certificates():
                 return [material.judge(private_key, self.get_option('private_key_passphrase'), certificate, chain,
                                        self.get_option('purposes'), labels, self.get_option('current_certificate') or None)]
         except CarbonKeystoresError as exc:

@@ -63,7 +63,7 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         raw_items = list(self.get_option('certificates') or [])
         try:
-            with certificates.tolerating_zero_serials():
+            with certificates.tolerating_legacy_certificates():
                 return self._missing(raw_items, variables)
         except CarbonKeystoresError as exc:
             raise AnsibleLookupError(str(exc))

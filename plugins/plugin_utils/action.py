@@ -188,7 +188,7 @@ class RemoteFileAction(ActionBase):
             missing = missing_dependencies(self.needs)
             if missing:
                 raise FileProblem(missing)
-            with certificates.tolerating_zero_serials():
+            with certificates.tolerating_legacy_certificates():
                 result.update(self.execute(args, task_vars))
         except CarbonKeystoresError as exc:
             result['failed'] = True

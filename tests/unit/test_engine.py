@@ -312,3 +312,19 @@ def test_a_damaged_encrypted_key_is_refused_with_a_sentence():
     pem[164] ^= 1
     with pytest.raises(certs.CertificateError):
         certs.load_pem_private_key(bytes(pem), 'Fuzz-Pass-77', 'damaged.pem')
+
+
+def test_naming_a_dsa_key_raises_no_deprecation_warning():
+    # cryptography 51 warns on every use of its DSA names; an old store's DSA key is still named, quietly
+    import warnings
+    from cryptography.hazmat.primitives.asymmetric import dsa, ed25519
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        dsa_key = dsa.generate_private_key(2048)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert certs.key_type_and_size(dsa_key) == ('dsa', 2048)
+        assert certs.key_type_and_size(dsa_key.public_key()) == ('dsa', 2048)
+        assert certs.key_type_and_size(ed25519.Ed25519PrivateKey.generate()) == ('ed25519', 256)
+        with certs.tolerating_legacy_certificates():
+            dsa.DSAPublicKey  # noqa: B018 - the access itself is what warns

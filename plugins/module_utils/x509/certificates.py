@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - reported by the caller
 
 
 RSA_SIZES = (2048, 3072, 4096)
+_DSA_DEPRECATION = r'DSA is deprecated'
 EC_SIZES = {256: 'secp256r1', 384: 'secp384r1'}
 DEFAULT_KEY_USAGE = ('digitalSignature', 'keyEncipherment', 'dataEncipherment')
 DEFAULT_EXTENDED_KEY_USAGE = ('serverAuth', 'clientAuth')
@@ -98,12 +99,14 @@ def key_type_and_size(key):
         return 'rsa', key.key_size
     if isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
         return 'ec', key.curve.key_size
-    if isinstance(key, (dsa.DSAPrivateKey, dsa.DSAPublicKey)):
-        return 'dsa', key.key_size
     if isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
         return 'ed25519', 256
     if isinstance(key, (ed448.Ed448PrivateKey, ed448.Ed448PublicKey)):
         return 'ed448', 456
+    with warnings.catch_warnings():  # cryptography 51 warns on any use of its DSA names
+        warnings.filterwarnings('ignore', message=_DSA_DEPRECATION)
+        if isinstance(key, (dsa.DSAPrivateKey, dsa.DSAPublicKey)):
+            return 'dsa', key.key_size
     return 'unknown', None
 
 
@@ -292,13 +295,15 @@ def build_self_signed(private_key, subject, subject_alt_names=(), valid_days=365
 
 
 @contextlib.contextmanager
-def tolerating_zero_serials():
-    """Work on certificates without cryptography's deprecation warning for a serial number of zero
-    (in the certificate or in its authority key identifier), which trusted roots in every JDK's
-    cacerts have (Starfield, Go Daddy): printed on the task's stderr, it says nothing an operator
-    can act on. Wraps a whole task, since cryptography parses lazily."""
+def tolerating_legacy_certificates():
+    """Work on certificates without cryptography's deprecation warnings for what old trust stores
+    hold: a serial number of zero (in the certificate or in its authority key identifier), which
+    trusted roots in every JDK's cacerts have (Starfield, Go Daddy), and DSA keys (deprecated in
+    cryptography 51), which an old truststore may carry. Printed on the task's stderr, they say
+    nothing an operator can act on there. Wraps a whole task, since cryptography parses lazily."""
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message=r'Parsed a serial number which wasn.t positive')
+        warnings.filterwarnings('ignore', message=_DSA_DEPRECATION)
         yield
 
 
