@@ -205,8 +205,10 @@ def product_lists():
 
 
 def flow_spec(source):
-    """keystore_flow's argument spec: the inputs as one typed dictionary, every key required (the public
-    roles always hand all of them)."""
+    """keystore_flow's argument spec, for the entry points given options of their own (flow_options: the rotation's
+    extra variables), beside the inputs as one typed dictionary, every key required (the public roles always hand all
+    of them). An entry point that takes the inputs alone has no spec: the public role's own spec checked every one of
+    them, and a second check would cost a task per host on every run."""
     suboptions = {'product': {'description': 'The product role calling the flow.', 'type': 'str', 'required': True,
                               'choices': list(products.PRODUCTS)}}
     for name, spec in source['inputs'].items():
@@ -223,6 +225,8 @@ def flow_spec(source):
         for name, option in (source.get('flow_options') or {}).items():
             if entry in option['entry_points']:
                 options[name] = {key: value for key, value in option.items() if key != 'entry_points'}
+        if options == inputs:
+            continue
         specs[entry] = {'short_description': 'Private flow of the product roles (%s; not an API)' % entry,
                         'description': ['Use the product roles, which hand their variables to the flow.'],
                         'options': options}
