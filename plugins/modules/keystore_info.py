@@ -150,6 +150,14 @@ entries:
       description: Whether subject and issuer are the same.
       type: bool
       sample: true
+    unparsed:
+      description:
+        - For a trusted certificate that cannot be parsed here (the JDK may still read it), why. Only the
+          fingerprints are known then; subject, issuer, serial, dates, key size and days left are null.
+        - Absent for every certificate that parses.
+      type: str
+      returned: when the certificate cannot be parsed
+      version_added: 0.4.0
     chain_length:
       description: For private keys, the number of certificates in the chain.
       type: int
@@ -174,8 +182,9 @@ findings:
       sample: wso2carbon
     code:
       description: >-
-        V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs) or
-        V(no_data_encipherment).
+        V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs),
+        V(no_data_encipherment) or V(unparsed_certificate) (a trusted certificate the collection cannot parse, which
+        the JDK may still read; the entry is kept, its expiry unknown; added in 0.4.0).
       type: str
       sample: expiring
     severity:

@@ -380,7 +380,7 @@ findings:
           are unknown; added in 0.4.0).
         - Of the keystore's entries, as M(carbon.keystores.keystore_info) reports them
           V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs),
-          V(no_data_encipherment) (on the primary keystore only).
+          V(no_data_encipherment) (on the primary keystore only), V(unparsed_certificate) (added in 0.4.0).
       type: str
       sample: pack_default_keystore
     severity:

@@ -116,6 +116,37 @@ def test_truststore_imports_a_bundle_once_and_removes_by_fingerprint():
     assert truststore.missing_from({'status': 'missing'}, requested) == requested
 
 
+@pytest.mark.jvm
+@pytest.mark.parametrize('store_type', ['JKS', 'PKCS12'])
+def test_a_trusted_certificate_that_does_not_parse_is_kept_and_reported(tmp_path, store_type):
+    # JDK 17's keytool writes a DSA certificate whose signature algorithm carries a NULL parameter: the JDK reads
+    # it, cryptography refuses it. Such an entry must survive every write, never fail the read of its store.
+    from helpers import keytool
+    keytool('-genkeypair', '-keystore', tmp_path / 'legacy.jks', '-storetype', 'JKS', '-storepass', PASSWORD,
+            '-alias', 'legacy', '-keyalg', 'DSA', '-keysize', '2048', '-dname', 'CN=legacy.example.org')
+    keytool('-exportcert', '-keystore', tmp_path / 'legacy.jks', '-storepass', PASSWORD, '-alias', 'legacy',
+            '-file', tmp_path / 'legacy.der')
+    path = tmp_path / 'trust.store'
+    keytool('-importcert', '-noprompt', '-keystore', path, '-storetype', store_type, '-storepass', PASSWORD,
+            '-alias', 'legacy', '-file', tmp_path / 'legacy.der')
+    (legacy,) = keytool_entries(path, PASSWORD)
+    with pytest.raises(certificates.CertificateError):  # what this test rests on
+        certificates.load_certificate_der((tmp_path / 'legacy.der').read_bytes())
+
+    described = keystore_info.run(path.read_bytes(), params(keystore_info, path=str(path), password=PASSWORD), str(path))
+    (entry,) = described.result['entries']
+    assert entry['fingerprint_sha256'] == legacy['sha256'] and entry['unparsed'] and entry['not_after'] is None
+    assert [finding['code'] for finding in described.result['findings']] == ['unparsed_certificate']
+
+    requested = truststore.requested_certificates([(None, pki.pem(pki.make_ca('New Root')[1]), 'new.pem')])
+    added = truststore.run(path.read_bytes(), params(truststore, path=str(path), password=PASSWORD), requested, str(path))
+    assert added.changed and 'legacy: trusted certificate, not parsed' in added.diff['after']
+    path.write_bytes(added.data)
+    after = {item['alias']: item for item in keytool_entries(path, PASSWORD)}
+    assert set(after) == {'legacy', 'new-root'} and after['legacy']['sha256'] == legacy['sha256']
+    assert after['legacy']['type'] == 'trustedCertEntry'
+
+
 def test_keystore_info_describes_every_entry_with_findings(tmp_path):
     made = _keystore(None, subject=SUBJECT, key_usage=['digitalSignature'], valid_days=10)
     described = keystore_info.run(made.data, params(keystore_info, path='/srv/x/primary.jks', password=PASSWORD),

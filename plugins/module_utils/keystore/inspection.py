@@ -12,7 +12,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certi
 WEAK_SIGNATURES = ('sha1', 'md5', 'md2')
 # keystore_info's finding codes, a contract documented in the module, like product_info's.
 FINDING_CODES = ('expired', 'expiring', 'weak_rsa_key', 'weak_signature', 'key_password_differs',
-                 'no_data_encipherment')
+                 'no_data_encipherment', 'unparsed_certificate')
 
 
 def describe_entry(entry, now=None):
@@ -21,6 +21,9 @@ def describe_entry(entry, now=None):
     data = {'alias': entry.alias, 'kind': entry.kind}
     if entry.kind == SECRET_KEY:
         data['algorithm'] = entry.algorithm
+        return data
+    if entry.kind == TRUSTED_CERTIFICATE:
+        data.update(certificates.describe_trusted_certificate(entry.certificate, now))
         return data
     data.update(certificates.describe_certificate(entry.certificate, now))
     if entry.kind == PRIVATE_KEY:
@@ -56,6 +59,10 @@ def entry_findings(entry, described, password, expiry_warning_days=30):
     alias = entry.alias
     if entry.kind == SECRET_KEY:
         return []
+    if described.get('unparsed'):
+        return [_finding(alias, 'unparsed_certificate', 'warning',
+                         'The certificate of %r cannot be parsed here (%s); it is kept as it is, and its expiry and '
+                         'signature are not judged.' % (alias, described['unparsed']))]
     found = []
     is_key = entry.kind == PRIVATE_KEY
     if described['expired']:
@@ -88,6 +95,9 @@ def entry_line(described):
     """One line of a diff: alias, kind, subject, SHA-256, expiry. Never key material."""
     if described['kind'] == SECRET_KEY:
         return '%s: secret key' % described['alias']
+    if described.get('unparsed'):
+        return '%s: %s, not parsed, SHA-256 %s' % (described['alias'], described['kind'].replace('_', ' '),
+                                                  described['fingerprint_sha256'])
     return '%s: %s, subject "%s", SHA-256 %s, expires %s' % (
         described['alias'], described['kind'].replace('_', ' '), described['subject'],
         described['fingerprint_sha256'], described['not_after'])

@@ -401,15 +401,19 @@ def open_shrouded_key(encrypted_private_key_info, passwords):
 def _assemble(bags, password, key_passwords, name):
     certs = [bag for bag in bags if bag.kind == 'cert']
     by_subject: dict[Any, list[_Bag]] = {}  # by x509.Name
-    try:
-        from cryptography import x509
-        parsed = {}
-        for bag in certs:
+    from cryptography import x509
+    parsed = {}
+    for bag in certs:
+        try:
             cert = x509.load_der_x509_certificate(bag.value)
-            parsed[id(bag)] = cert
-            by_subject.setdefault(cert.subject, []).append(bag)
-    except ValueError as exc:
-        raise CorruptKeystoreError('holds a certificate that cannot be parsed (%s)' % exc)
+        except ValueError as exc:
+            # a trusted certificate stays an entry, as the JDK may read what cryptography cannot (a JKS reader keeps
+            # it too); a key's chain is built from subjects and issuers, so its certificates must parse
+            if bag.trusted:
+                continue
+            raise CorruptKeystoreError('holds a certificate that cannot be parsed (%s)' % exc)
+        parsed[id(bag)] = cert
+        by_subject.setdefault(cert.subject, []).append(bag)
 
     used = set()
     entries: list[Union[PrivateKeyEntry, TrustedCertificateEntry, SecretKeyEntry]] = []

@@ -108,7 +108,7 @@ def _unique_alias(store, base):
 
 def _summary(alias, requested_or_der, now):
     der = requested_or_der.der if isinstance(requested_or_der, Requested) else requested_or_der
-    described = certificates.describe_certificate(der, now)
+    described = certificates.describe_trusted_certificate(der, now)
     return {'alias': alias, 'subject': described['subject'], 'fingerprint_sha256': described['fingerprint_sha256'],
             'not_after': described['not_after']}
 

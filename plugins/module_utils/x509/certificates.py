@@ -488,6 +488,19 @@ def describe_certificate(cert_or_der, now=None):
     }
 
 
+def describe_trusted_certificate(der, now=None):
+    """A trusted certificate as describe_certificate gives it or, where cryptography cannot parse it (the JDK may:
+    JDK 17's keytool encodes a DSA signature's algorithm with a NULL parameter, which RFC 5758 forbids), what the
+    bytes alone tell: its fingerprints, and why the rest is unknown. A truststore keeps such an entry as it is."""
+    try:
+        return describe_certificate(der, now)
+    except CertificateError as exc:
+        unknown = dict.fromkeys(('subject', 'issuer', 'serial', 'not_before', 'not_after', 'days_left', 'key_size'))
+        return dict(unknown, expired=False, fingerprint_sha256=fingerprint(der, 'sha256'),
+                    fingerprint_sha1=fingerprint(der, 'sha1'), key_type='unknown', signature_algorithm='unknown',
+                    key_usage=[], extended_key_usage=[], subject_alt_names=[], self_signed=False, unparsed=str(exc).rstrip('.'))
+
+
 # --- signing requests and CA replies -----------------------------------------
 
 def build_csr(private_key, subject, subject_alt_names=(), key_usage=(), extended_key_usage=()):
