@@ -3,7 +3,8 @@
 # judges of what the collection writes), chromium (the audit report rendered as a screenshot), openssh-server,
 # openssh-client and sudo (the SSH test hosts: their own sshd on 127.0.0.1, become with sudo), e2fsprogs (chattr: a
 # file the role cannot write), openssl (PKCS12 written the legacy way), util-linux (su: reads as another user), and
-# the program ansible-test's shellcheck sanity test runs (it skips without it).
+# the program ansible-test's shellcheck sanity test runs (it skips without it), and promtool (Debian's prometheus:
+# it judges the audit's metrics and the sample alert rules).
 # As root it installs them with apt-get; otherwise it names them and prints the one command that does, and fails.
 set -euo pipefail
 
@@ -12,7 +13,7 @@ needed=(
     "keytool:openjdk-17-jdk-headless" "javac:openjdk-17-jdk-headless" "java:openjdk-17-jdk-headless"
     "chromium:chromium"
     "/usr/sbin/sshd:openssh-server" "ssh:openssh-client" "ssh-keygen:openssh-client" "sudo:sudo"
-    "chattr:e2fsprogs" "openssl:openssl" "su:util-linux" "shellcheck:shellcheck"
+    "chattr:e2fsprogs" "openssl:openssl" "su:util-linux" "shellcheck:shellcheck" "promtool:prometheus"
 )
 missing=()
 for item in "${needed[@]}"; do

@@ -83,3 +83,18 @@ def test_the_summary_has_a_line_per_store_read_from_a_table_of_its_own(tmp_path)
                       'alias = "wso2carbon"\nkey_password = "wso2carbon"\n')
     lines = report.summary_lines(inspect(home, 'identity_server', now=NOW))
     assert [line for line in lines if line.startswith('keystore.saml: wso2carbon.jks (JKS), alias wso2carbon, SHA-256')]
+
+
+def test_the_metrics_give_each_key_its_dates_and_escape_what_a_host_name_may_hold(nodes):
+    import calendar
+    from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import metrics
+    odd = 'n"4\\x'  # an inventory alias may hold a quote or a backslash: Prometheus' text format escapes both
+    nodes = dict(nodes, **{odd: ('identity_server', {'msg': 'unreachable'})})
+    text = metrics.textfile(nodes, now=NOW)
+    expiry = ('carbon_keystores_certificate_expiration_timestamp_seconds{alias="wso2carbon",node="n2",'
+              'product="identity_server",purpose="primary"} %d')
+    ten_days = calendar.timegm((NOW + datetime.timedelta(days=10)).utctimetuple())
+    assert expiry % ten_days in text.splitlines()
+    assert 'carbon_keystores_node_readable{node="n\\"4\\\\x",product="identity_server"} 0' in text.splitlines()
+    assert text.splitlines()[-1] == 'carbon_keystores_audit_timestamp_seconds %d' % calendar.timegm(NOW.utctimetuple())
+    assert text.endswith('\n') and text == metrics.textfile(nodes, now=NOW), 'the same estate gives the same bytes'

@@ -96,8 +96,8 @@ def entry_line(described):
     if described['kind'] == SECRET_KEY:
         return '%s: secret key' % described['alias']
     if described.get('unparsed'):
-        return '%s: %s, not parsed, SHA-256 %s' % (described['alias'], described['kind'].replace('_', ' '),
-                                                  described['fingerprint_sha256'])
+        return '%s: %s, not parsed, SHA-256 %s' % (
+            described['alias'], described['kind'].replace('_', ' '), described['fingerprint_sha256'])
     return '%s: %s, subject "%s", SHA-256 %s, expires %s' % (
         described['alias'], described['kind'].replace('_', ' '), described['subject'],
         described['fingerprint_sha256'], described['not_after'])
