@@ -182,3 +182,8 @@ def test_product_info_reads_a_home_as_the_product_does(tmp_path):
     assert 'pack_default_keystore' in {finding['code'] for finding in result['findings']}
     without = product_info.run(params(product_info, product='micro_integrator', home=str(home)), read).result
     assert 'secrets' not in without and without['config_tables']['keystore.primary']['password'] == '********'
+    # a home written with a doubled or trailing slash is the same home: its stores are inside its security folder
+    untidy = product_info.run(params(product_info, product='micro_integrator',
+                                     home='%s//%s/' % (home.parent, home.name)), read).result
+    assert untidy['home'] == str(home) and untidy['purposes']['tls']['inside_security_folder']
+    assert {finding['code'] for finding in untidy['findings']} == {finding['code'] for finding in result['findings']}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import posixpath
 
 from ansible_collections.carbon.keystores.plugins.module_utils.errors import CarbonKeystoresError, KeystoreError
 from ansible_collections.carbon.keystores.plugins.module_utils.keystore import inspection
@@ -103,7 +104,7 @@ def inspect(product, home, read, version=None, expiry_warning_days=30, now=None,
     (for a flow that must carry them over; register it with no_log). With ``internal_keystore_password``,
     ``$secret{alias}`` values are decrypted from the secure vault (the internal key), as the server does."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    home = home.rstrip('/') or '/'
+    home = posixpath.normpath(home)  # '/opt//wso2is/' as '/opt/wso2is': the stores' paths are compared with it
     profile = products.profile_for(product, version)
     config_path, config_bytes = find_config(profile, home, read)
     data = toml_edit.parse(toml_edit.decode(config_bytes, config_path), config_path).unwrap()
