@@ -12,7 +12,7 @@ from ansible_collections.carbon.keystores.plugins.module_utils.tasks import prod
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import home as wso2_home
 from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import products, vault
 from ansible_collections.carbon.keystores.plugins.plugin_utils.action import KEYSTORES, TOML, RemoteFileAction, decoded
-from ansible_collections.carbon.keystores.plugins.plugin_utils import home_read
+from ansible_collections.carbon.keystores.plugins.plugin_utils import home_read, served
 
 # What the server reads the internal keystore's password from at start (WSO2's secure vault).
 PASSWORD_FILES = vault.PASSWORD_FILES
@@ -62,6 +62,12 @@ class ActionModule(RemoteFileAction):
                          if described.get('path')})
         result['folders'] = {path: read_home.folder(path) for path in read_home.folders + stores}
         result['links'] = read_home.links()
+        if args.get('https_port'):
+            # from the controller, as a client of the node would connect
+            host = args.get('https_host') or self._templar.template(
+                task_vars.get('ansible_host', task_vars.get('inventory_hostname')))
+            der, error = served.served_certificate(host, args['https_port'])
+            wso2_home.judge_served(result, profile, der, error, '%s:%s' % (host, args['https_port']))
         if args['return_content']:
             # what was read, and every keystore-like file of the security folder: a later write to any of
             # them (the flow's cluster keystore) is a compare-and-swap against this read

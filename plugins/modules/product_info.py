@@ -94,6 +94,19 @@ options:
     elements: str
     default: []
     version_added: 0.4.0
+  https_port:
+    description:
+      - The port where the node serves HTTPS (9443 for a pack's defaults). With it, the controller connects there and
+        compares the certificate served with the one the configuration names for TLS (RV(served)). A node not
+        restarted after its keystore changed, or a keystore replaced by hand, is the finding
+        V(served_certificate_differs). Nothing answering is V(served_unreachable).
+      - The handshake trusts whatever is served; it compares fingerprints, it does not judge trust.
+    type: int
+    version_added: 0.4.0
+  https_host:
+    description: The address to connect to for O(https_port). Default, the host's C(ansible_host), else its name.
+    type: str
+    version_added: 0.4.0
   overlay:
     description:
       - Files to judge as if the host held them, instead of what it holds (each replaces the file at its path, or adds
@@ -347,6 +360,27 @@ tls_connector:
       last name (such as C(certificateKeystoreFile)), passwords as states (V(set), V(default), V(unknown)).
   returned: when O(product=identity_server)
   type: dict
+served:
+  description: With O(https_port), what the node serves there against what its configuration names.
+  returned: when O(https_port) is given
+  type: dict
+  version_added: 0.4.0
+  contains:
+    address:
+      description: host:port connected to.
+      type: str
+    status:
+      description: V(ok), or V(unreachable) (C(error) says why).
+      type: str
+    fingerprint_sha256:
+      description: SHA-256 of the certificate served.
+      type: str
+    configured_fingerprint_sha256:
+      description: SHA-256 of the certificate the TLS purpose's keystore holds under its alias.
+      type: str
+    matches:
+      description: Whether they are the same certificate.
+      type: bool
 findings:
   description:
     - Findings against WSO2's rules; empty when there is nothing to look at.
@@ -377,7 +411,8 @@ findings:
           internal keystore that does not open with that password),
           V(password_unknown) (a store whose password cannot be read back, a C($secret{}) reference without
           O(internal_keystore_password) or one that does not resolve, C($env{}) or C($sys{}); its entries and expiry
-          are unknown; added in 0.4.0).
+          are unknown; added in 0.4.0),
+          V(served_certificate_differs) and V(served_unreachable) (with O(https_port); added in 0.4.0).
         - Of the keystore's entries, as M(carbon.keystores.keystore_info) reports them
           V(expired), V(expiring), V(weak_rsa_key), V(weak_signature), V(key_password_differs),
           V(no_data_encipherment) (on the primary keystore only), V(unparsed_certificate) (added in 0.4.0).

@@ -17,6 +17,8 @@ ARGUMENT_SPEC = dict(
     return_content=dict(type='bool', default=False),
     internal_keystore_password=dict(type='str', no_log=True),
     read_also=dict(type='list', elements='str', default=[]),
+    https_port=dict(type='int'),
+    https_host=dict(type='str'),
     overlay=dict(type='list', elements='dict', default=[], options=dict(
         path=dict(type='str', required=True),
         content=dict(type='str', required=True, no_log=True),

@@ -21,7 +21,8 @@ from ansible_collections.carbon.keystores.plugins.module_utils.x509 import certi
 # renamed or removed before a major one). The keystore's own (keystore/inspection.py) are carried over per purpose.
 FINDING_CODES = ('missing_file', 'cannot_open', 'type_mismatch', 'outside_security_folder', 'outside_home',
                  'pack_default_keystore', 'key_password_mismatch', 'alias_missing', 'tls_not_trusted',
-                 'plaintext_password', 'secret_unresolved', 'password_unknown')
+                 'plaintext_password', 'secret_unresolved', 'password_unknown', 'served_certificate_differs',
+                 'served_unreachable')
 # The findings that mean the product would not start, or not serve its keys: a run whose writes leave one on a node
 # fails that node (the flow's verify step). An expiry warning or a clear-text password does not.
 BLOCKING_CODES = ('missing_file', 'cannot_open', 'alias_missing', 'key_password_mismatch', 'tls_not_trusted',
@@ -389,6 +390,31 @@ def _tls_trust_findings(profile, purposes, values_of, opened):
     return [_finding(tls, 'tls_not_trusted', 'warning', 'The TLS certificate (SHA-256 %s) is not in the truststore %s; '
                      'nodes and clients that use this truststore will not trust this server.'
                      % (fingerprint, purposes['truststore'].get('path')))]
+
+
+def judge_served(result, profile, served_der, error, address):
+    """What the node serves at ``address`` (host:port) against the certificate its configuration names for TLS: adds
+    ``served`` to product_info's ``result`` and, where they differ or nothing answered, a finding. A node not restarted
+    after its keystore changed, or a keystore copied by hand, serves another certificate than its files say."""
+    tls = profile.server_purpose
+    configured = (result.get('purposes') or {}).get(tls, {}).get('fingerprint_sha256')
+    served = {'address': address, 'configured_fingerprint_sha256': configured}
+    if served_der is None:
+        served.update(status='unreachable', error=error)
+        result['findings'].append(_finding(tls, 'served_unreachable', 'warning',
+                                           'Nothing served TLS at %s: %s.' % (address, error)))
+    else:
+        fingerprint = certificates.fingerprint(served_der)
+        served.update(status='ok', fingerprint_sha256=fingerprint, matches=fingerprint == configured,
+                      subject=certificates.describe_trusted_certificate(served_der)['subject'])
+        if fingerprint != configured:
+            result['findings'].append(_finding(
+                tls, 'served_certificate_differs', 'error',
+                'The server at %s serves the certificate SHA-256 %s, not the one its configuration names (%s): restart '
+                'the node after a keystore change, or find who replaced the keystore.'
+                % (address, fingerprint, configured or 'none that could be read')))
+    result['served'] = served
+    return result
 
 
 def _tls_connector(profile, home, settings):

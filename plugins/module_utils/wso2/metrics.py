@@ -23,6 +23,8 @@ FAMILIES = (
     ('store_readable',
      '1 when the audit opened the store a purpose names, 0 when it could not (missing, or a password it lacks).'),
     ('node_readable', '1 when the audit read the node\'s product home, 0 when it could not.'),
+    ('served_certificate_matches',
+     '1 when the node serves on its HTTPS port the certificate its configuration names, 0 when it serves another.'),
     ('findings', 'The number of the node\'s findings, by code and severity.'),
     ('audit_timestamp_seconds', 'When the audit read the nodes, as a Unix timestamp.'),
 )
@@ -68,6 +70,9 @@ def node_series(host, product, info):
                 value = _timestamp(entry.get(field))
                 if value is not None:  # a certificate the collection cannot parse has no known dates
                     found.append((family, certificate, value))
+    served = info.get('served') or {}
+    if served.get('status') == 'ok':  # nothing answering is a finding (served_unreachable), not a mismatch
+        found.append(('served_certificate_matches', node, 1 if served.get('matches') else 0))
     counts: dict[tuple, int] = {}
     for finding in info.get('findings') or []:
         key = (finding.get('code'), finding.get('severity'))
