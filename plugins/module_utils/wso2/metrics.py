@@ -31,7 +31,7 @@ FAMILIES = (
 
 
 def _timestamp(iso8601):
-    """'2036-12-02T19:09:57Z' -> 2112116997; None for a date the audit does not know."""
+    """'2036-12-02T19:09:57Z' -> 2111857797; None for a date the audit does not know."""
     if not iso8601:
         return None
     return calendar.timegm(time.strptime(iso8601, '%Y-%m-%dT%H:%M:%SZ'))
