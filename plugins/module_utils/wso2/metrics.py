@@ -11,7 +11,7 @@ import calendar
 import datetime
 import time
 
-from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry
+from ansible_collections.carbon.keystores.plugins.module_utils.wso2 import purposes as registry, report
 
 PREFIX = 'carbon_keystores_'
 # (name, help): every family is a gauge
@@ -52,10 +52,7 @@ def node_series(host, product, info):
     purposes = info.get('purposes') or {}
     keystores = info.get('keystores') or {}
     found = [('node_readable', node, 1 if purposes else 0)]
-    for purpose in registry.STORE_PURPOSES:
-        described = purposes.get(purpose)
-        if not described or not registry.read_from_own_table(purpose, described):
-            continue
+    for purpose, described in report.audited_purposes(info):
         labels = dict(node, purpose=purpose)
         keystore = keystores.get(described.get('path')) or {}
         found.append(('store_readable', labels, 1 if described.get('keystore_status') == 'ok' else 0))

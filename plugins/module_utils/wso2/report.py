@@ -40,16 +40,23 @@ def _truststore_row(described, keystore, warn_days):
     return row
 
 
+def audited_purposes(info):
+    """(purpose, its description) of each store a product_info result says the product reads from a table of its own,
+    in the registry's order: the rows of the report, the series of the metrics."""
+    purposes = info.get('purposes') or {}
+    for purpose in registry.STORE_PURPOSES:
+        described = purposes.get(purpose)
+        if described and registry.read_from_own_table(purpose, described):
+            yield purpose, described
+
+
 def node_report(host, product, info, warn_days):
     """The rows of one node: one per purpose the product uses."""
     purposes = info.get('purposes') or {}
     keystores = info.get('keystores') or {}
     findings = info.get('findings') or []
     rows = []
-    for purpose in registry.STORE_PURPOSES:
-        described = purposes.get(purpose)
-        if not described or not registry.read_from_own_table(purpose, described):
-            continue
+    for purpose, described in audited_purposes(info):
         row = {'purpose': purpose, 'table': described.get('table'), 'file': described.get('file_name'),
                'path': described.get('path'), 'status': described.get('keystore_status')}
         if not registry.get(purpose).holds_key_pair:
@@ -217,6 +224,4 @@ def summary_line(purpose):
 def summary_lines(info):
     """The audit playbook's summary lines of one node (product_info's result): one per store the product reads from
     a table of its own, in the registry's order."""
-    purposes = info.get('purposes') or {}
-    return [summary_line(purposes[name]) for name in registry.STORE_PURPOSES
-            if name in purposes and registry.read_from_own_table(name, purposes[name])]
+    return [summary_line(described) for _purpose, described in audited_purposes(info)]
